@@ -1,0 +1,1 @@
+UPDATE cairn_log_head SET last_position = $1

@@ -1,0 +1,1 @@
+SELECT last_position FROM cairn_log_head

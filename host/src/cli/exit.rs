@@ -1,0 +1,66 @@
+//! Exit codes and error printing: 0 ok, 1 operational error, 2 usage error,
+//! 3 concurrency conflict.
+
+use std::process::ExitCode;
+
+use cairn::StoreError;
+use clap::Parser;
+
+use super::{dispatch, Cli};
+
+/// An error in what the user asked for, as opposed to a failure while doing it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", chain(&error));
+            ExitCode::from(exit_code(&error))
+        }
+    }
+}
+
+/// The context chain on one line, outermost first.
+fn chain(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn exit_code(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if cause.downcast_ref::<UsageError>().is_some() {
+            return 2;
+        }
+        if let Some(store_error) = cause.downcast_ref::<StoreError>() {
+            return match store_error {
+                StoreError::Conflict { .. } => 3,
+                StoreError::Invalid(_) | StoreError::DuplicateId { .. } | StoreError::BadUrl(_) => 2,
+                _ => 1,
+            };
+        }
+    }
+    1
+}

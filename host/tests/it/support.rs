@@ -1,0 +1,97 @@
+use std::io::Write;
+use std::sync::{Arc, Once};
+
+use cairn::store::{self, StoreLimits, StoreUrl};
+use cairn::EventStore;
+
+pub const POSTGRES_URL_VARIABLE: &str = "CAIRN_TEST_POSTGRES_URL";
+
+/// A store that lives for one test.
+pub struct TestStore {
+    pub store: Arc<dyn EventStore>,
+    pub url: StoreUrl,
+    _directory: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite_store() -> TestStore {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let url = StoreUrl::Sqlite { path: directory.path().join("events.db") };
+    let store = store::open(&url, StoreLimits::default()).await.expect("open SQLite store");
+    TestStore { store, url, _directory: Some(directory) }
+}
+
+/// The PostgreSQL base URL, or `None` (with one clear line on stderr) when
+/// the variable is unset.
+pub fn postgres_base_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VARIABLE) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            static SAID: Once = Once::new();
+            SAID.call_once(|| {
+                // Written past the test harness's capture on purpose, so the
+                // skip is visible in a normal `cargo test` run.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: {POSTGRES_URL_VARIABLE} is not set, so the PostgreSQL half of the store tests was skipped"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// A PostgreSQL store in a schema of its own, so tests run in parallel on one database.
+pub async fn postgres_store() -> Option<TestStore> {
+    let base = postgres_base_url()?;
+    let schema = format!("cairn_test_{}", uuid::Uuid::now_v7().simple());
+    let url = StoreUrl::Postgres { url: base, schema: Some(schema) };
+    let store = store::open(&url, StoreLimits::default())
+        .await
+        .unwrap_or_else(|error| panic!("{POSTGRES_URL_VARIABLE} is set but the store cannot be opened: {error}"));
+    Some(TestStore { store, url, _directory: None })
+}
+
+impl TestStore {
+    /// Drops a PostgreSQL test schema; SQLite files go with their directory.
+    pub async fn remove(self) {
+        if let StoreUrl::Postgres { url, schema: Some(schema) } = &self.url {
+            use sqlx::Connection;
+            if let Ok(mut connection) = sqlx::PgConnection::connect(url).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE")).execute(&mut connection).await;
+            }
+        }
+    }
+}
+
+#[test]
+fn postgres_half_is_reported() {
+    // Prints the skip line when the variable is unset; with it set, the
+    // PostgreSQL tests run and this has nothing to say.
+    let _ = postgres_base_url();
+}
+
+/// Runs each named conformance test against both backends.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let test_store = $crate::support::sqlite_store().await;
+                    super::$name(test_store.store.clone()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(test_store) = $crate::support::postgres_store().await else { return };
+                    super::$name(test_store.store.clone()).await;
+                    test_store.remove().await;
+                }
+            )*
+        }
+    };
+}
