@@ -74,7 +74,7 @@ impl ThrowawayStore {
 
     /// Inserts rows into the baseline table with no event-store logic:
     /// the same columns, the same statements' shape, one transaction per batch.
-    async fn raw_insert(&self, rows: &[RecordedEvent], with_indexes: bool) -> Result<Duration, StoreError> {
+    async fn raw_insert(&self, appends: u64, with_indexes: bool) -> Result<Duration, StoreError> {
         match self {
             ThrowawayStore::Sqlite { store, .. } => {
                 let pool = sqlx::SqlitePool::connect_with(store.connect_options().clone()).await?;
@@ -86,13 +86,16 @@ impl ThrowawayStore {
                 let statements =
                     crate::store::sqlite::insert_statements(include_str!("../../queries/sqlite/bench_raw_insert.sql"));
                 let mut connection = pool.acquire().await?;
-                let started = Instant::now();
-                for batch in rows.chunks(EVENTS_PER_APPEND) {
+                let mut elapsed = Duration::ZERO;
+                for append_index in 0..appends {
+                    let batch = baseline_batch(append_index);
+                    let started = Instant::now();
                     let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
-                    crate::store::sqlite::insert_rows(&mut transaction, &statements, batch).await?;
+                    crate::store::sqlite::insert_rows(&mut transaction, &statements, &batch).await?;
                     transaction.commit().await?;
+                    elapsed += started.elapsed();
                 }
-                Ok(started.elapsed())
+                Ok(elapsed)
             }
             ThrowawayStore::Postgres { store, .. } => {
                 sqlx::query("DROP TABLE IF EXISTS cairn_bench_raw").execute(store.pool()).await?;
@@ -100,18 +103,21 @@ impl ThrowawayStore {
                 if with_indexes {
                     sqlx::raw_sql(include_str!("../../queries/postgres/bench_raw_indexes.sql")).execute(store.pool()).await?;
                 }
-                let started = Instant::now();
-                for batch in rows.chunks(EVENTS_PER_APPEND) {
+                let mut elapsed = Duration::ZERO;
+                for append_index in 0..appends {
+                    let batch = baseline_batch(append_index);
+                    let started = Instant::now();
                     let mut transaction = store.pool().begin().await?;
                     crate::store::postgres::insert_rows(
                         &mut transaction,
                         include_str!("../../queries/postgres/bench_raw_insert.sql"),
-                        batch,
+                        &batch,
                     )
                     .await?;
                     transaction.commit().await?;
+                    elapsed += started.elapsed();
                 }
-                Ok(started.elapsed())
+                Ok(elapsed)
             }
         }
     }
@@ -175,22 +181,29 @@ fn bench_event(stream_index: u64, sequence: u64) -> NewEvent {
     event
 }
 
-/// Appends of [`EVENTS_PER_APPEND`] events over [`STREAMS_PER_APPEND`] new streams each.
-fn batch_requests(total_events: u64) -> Vec<AppendRequest> {
+/// The `append_index`-th append: [`EVENTS_PER_APPEND`] events over
+/// [`STREAMS_PER_APPEND`] new streams. Built on demand, so the benchmark's
+/// own memory does not grow with `--events`.
+fn batch_request(append_index: u64) -> AppendRequest {
     let events_per_stream = (EVENTS_PER_APPEND / STREAMS_PER_APPEND) as u64;
-    let appends = total_events.div_ceil(EVENTS_PER_APPEND as u64);
-    (0..appends)
-        .map(|append| {
-            let mut request = AppendRequest::default();
-            for stream in 0..STREAMS_PER_APPEND as u64 {
-                let stream_index = append * STREAMS_PER_APPEND as u64 + stream;
-                let mut events: Vec<NewEvent> =
-                    (0..events_per_stream).map(|sequence| bench_event(stream_index, sequence)).collect();
-                request.expectations.push((events[0].stream(), ExpectedVersion::NoStream));
-                request.events.append(&mut events);
-            }
-            request
-        })
+    let mut request = AppendRequest::default();
+    for stream in 0..STREAMS_PER_APPEND as u64 {
+        let stream_index = append_index * STREAMS_PER_APPEND as u64 + stream;
+        let mut events: Vec<NewEvent> = (0..events_per_stream).map(|sequence| bench_event(stream_index, sequence)).collect();
+        request.expectations.push((events[0].stream(), ExpectedVersion::NoStream));
+        request.events.append(&mut events);
+    }
+    request
+}
+
+/// The rows the store will hold for `append_index`, positions and all, for the baseline.
+fn baseline_batch(append_index: u64) -> Vec<RecordedEvent> {
+    let first_position = append_index * EVENTS_PER_APPEND as u64 + 1;
+    batch_request(append_index)
+        .events
+        .iter()
+        .enumerate()
+        .map(|(offset, event)| baseline_row(event, first_position + offset as u64))
         .collect()
 }
 
@@ -203,25 +216,22 @@ pub async fn run(config: &StoreBenchConfig) -> Result<BenchReport, StoreError> {
 
 async fn measure(throwaway: &ThrowawayStore, config: &StoreBenchConfig) -> Result<BenchReport, StoreError> {
     let store = throwaway.store();
-    let requests = batch_requests(config.events);
-    let total_events: u64 = requests.iter().map(|request| request.events.len() as u64).sum();
+    let appends = config.events.div_ceil(EVENTS_PER_APPEND as u64).max(1);
+    let total_events = appends * EVENTS_PER_APPEND as u64;
+    let raw_insert_time = throwaway.raw_insert(appends, false).await?;
+    let indexed_insert_time = throwaway.raw_insert(appends, true).await?;
 
-    // The baseline inserts the very rows the store will hold, positions and all.
-    let baseline_rows: Vec<RecordedEvent> = requests
-        .iter()
-        .flat_map(|request| request.events.iter())
-        .enumerate()
-        .map(|(index, event)| baseline_row(event, index as u64 + 1))
-        .collect();
-    let raw_insert_time = throwaway.raw_insert(&baseline_rows, false).await?;
-    let indexed_insert_time = throwaway.raw_insert(&baseline_rows, true).await?;
-    drop(baseline_rows);
-
-    let started = Instant::now();
-    for request in requests {
-        store.append(request).await?;
+    // Requests are built outside the timed section for the store as they
+    // are for the baseline, a slice at a time to keep memory bounded.
+    let mut batch_time = Duration::ZERO;
+    for first in (0..appends).step_by(1_000) {
+        let requests: Vec<AppendRequest> = (first..(first + 1_000).min(appends)).map(batch_request).collect();
+        let started = Instant::now();
+        for request in requests {
+            store.append(request).await?;
+        }
+        batch_time += started.elapsed();
     }
-    let batch_time = started.elapsed();
 
     let mut latencies = Vec::with_capacity(config.single_appends);
     for index in 0..config.single_appends {

@@ -12,6 +12,7 @@
 mod error;
 mod filter;
 mod follow;
+mod head;
 mod limits;
 mod plan;
 pub mod postgres;

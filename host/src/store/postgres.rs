@@ -14,10 +14,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Row};
-use tokio::sync::{watch, OnceCell};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::filter::{filter_predicates, FilterArgument};
+use super::head::HeadWatch;
 use super::plan::{caller_ids, plan_append, streams_of, StoreView};
 use super::{
     validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StoreUrl,
@@ -32,7 +33,7 @@ pub struct PostgresStore {
     pool: PgPool,
     limits: StoreLimits,
     notify_channel: String,
-    head_sender: watch::Sender<u64>,
+    head: HeadWatch,
     listener_started: OnceCell<()>,
 }
 
@@ -79,7 +80,7 @@ impl PostgresStore {
             pool,
             limits,
             notify_channel: format!("cairn_events_{}", schema.as_deref().unwrap_or("default")),
-            head_sender: watch::Sender::new(head as u64),
+            head: HeadWatch::new(head as u64),
             listener_started: OnceCell::new(),
         })
     }
@@ -93,15 +94,11 @@ impl PostgresStore {
                 if listener.listen(&self.notify_channel).await.is_err() {
                     return;
                 }
-                let sender = self.head_sender.clone();
+                let head_watch = self.head.clone();
                 tokio::spawn(async move {
                     while let Ok(notification) = listener.recv().await {
                         if let Ok(head) = notification.payload().parse::<u64>() {
-                            sender.send_if_modified(|current| {
-                                let moved = head > *current;
-                                *current = (*current).max(head);
-                                moved
-                            });
+                            head_watch.publish(head);
                         }
                     }
                 });
@@ -303,11 +300,7 @@ impl EventStore for PostgresStore {
         }
         transaction.commit().await?;
         if let Some(head) = plan.new_head_position() {
-            self.head_sender.send_if_modified(|current| {
-                let moved = head > *current;
-                *current = (*current).max(head);
-                moved
-            });
+            self.head.publish(head);
         }
         Ok(plan.outcome)
     }
@@ -370,8 +363,7 @@ impl EventStore for PostgresStore {
 
     async fn wait_for_new_events(&self, after_position: u64, max_wait: Duration) {
         self.ensure_listener().await;
-        let mut receiver = self.head_sender.subscribe();
-        let _ = tokio::time::timeout(max_wait, receiver.wait_for(|head| *head > after_position)).await;
+        self.head.wait_beyond(after_position, max_wait).await;
     }
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError> {

@@ -13,10 +13,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::Row;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::filter::{filter_predicates, FilterArgument};
+use super::head::HeadWatch;
 use super::plan::{caller_ids, plan_append, streams_of, StoreView};
 use super::{
     validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StreamRange,
@@ -38,7 +38,7 @@ pub struct SqliteStore {
     write_pool: SqlitePool,
     read_pool: SqlitePool,
     limits: StoreLimits,
-    head_sender: watch::Sender<u64>,
+    head: HeadWatch,
     insert_statements: Vec<String>,
 }
 
@@ -83,7 +83,7 @@ impl SqliteStore {
             write_pool,
             read_pool,
             limits,
-            head_sender: watch::Sender::new(head as u64),
+            head: HeadWatch::new(head as u64),
             insert_statements,
         })
     }
@@ -261,11 +261,7 @@ impl EventStore for SqliteStore {
         insert_rows(&mut transaction, &self.insert_statements, &plan.new_rows).await?;
         transaction.commit().await?;
         if let Some(head) = plan.new_head_position() {
-            self.head_sender.send_if_modified(|current| {
-                let moved = head > *current;
-                *current = (*current).max(head);
-                moved
-            });
+            self.head.publish(head);
         }
         Ok(plan.outcome)
     }
@@ -327,8 +323,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn wait_for_new_events(&self, after_position: u64, max_wait: Duration) {
-        let mut receiver = self.head_sender.subscribe();
-        let _ = tokio::time::timeout(max_wait, receiver.wait_for(|head| *head > after_position)).await;
+        self.head.wait_beyond(after_position, max_wait).await;
     }
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError> {
