@@ -7,6 +7,7 @@ pub mod bench;
 pub mod event;
 pub mod import;
 pub mod json;
+pub mod runtime;
 pub mod store;
 pub mod time;
 

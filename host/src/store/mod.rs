@@ -1,7 +1,8 @@
 //! The event store: an append-only log with expected-version concurrency.
 //!
 //! Invariants:
-//! - The store knows nothing of wasm, plugins or HTTP.
+//! - The store knows nothing of wasm or HTTP. It keeps plugin components
+//!   for the registry as opaque bytes ([`PluginCatalog`]).
 //! - `global_position` is gap-free and commit-ordered: a reader that has seen
 //!   position P never later finds a newly committed event below P.
 //! - An append is all or nothing.
@@ -15,6 +16,7 @@ mod follow;
 mod head;
 mod limits;
 mod plan;
+mod plugin_catalog;
 pub mod postgres;
 pub mod sqlite;
 mod url;
@@ -33,6 +35,7 @@ pub use error::{Problem, StoreError};
 pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
+pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
 pub use url::{StoreUrl, DEFAULT_STORE_URL};
 pub use validate::{validate_append, validate_append_located};
 
@@ -71,7 +74,7 @@ pub struct CountByName {
 /// What every backend provides. The consumers of the store (the CLI, the
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
-pub trait EventStore: Send + Sync + 'static {
+pub trait EventStore: PluginCatalog + Send + Sync + 'static {
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;

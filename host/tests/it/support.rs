@@ -88,3 +88,16 @@ macro_rules! conformance_tests {
         }
     };
 }
+
+/// The bytes of a plugin built by `plugins/build`. A missing file fails the
+/// test with the command that builds it.
+pub fn plugin_bytes(name: &str) -> Vec<u8> {
+    let path = plugin_path(name);
+    std::fs::read(&path).unwrap_or_else(|error| {
+        panic!("cannot read {} ({error}); run plugins/build first (scripts/test does)", path.display())
+    })
+}
+
+pub fn plugin_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/dist").join(format!("{name}.wasm"))
+}

@@ -5,6 +5,8 @@
 //! is what keeps positions commit-ordered. Readers have their own pool and
 //! never block the writer.
 
+mod plugin_catalog;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -73,10 +75,10 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(unreachable)?;
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/sqlite/head_position.sql"))
+        let head: i64 = sqlx::query_scalar(include_str!("../../../queries/sqlite/head_position.sql"))
             .fetch_one(&read_pool)
             .await?;
-        let insert_statements = insert_statements(include_str!("../../queries/sqlite/insert_events.sql"));
+        let insert_statements = insert_statements(include_str!("../../../queries/sqlite/insert_events.sql"));
         Ok(Self {
             options: write_pool.connect_options().as_ref().clone(),
             path: path.to_owned(),
@@ -102,14 +104,14 @@ impl SqliteStore {
         connection: &mut sqlx::SqliteConnection,
         request: &AppendRequest,
     ) -> Result<StoreView, StoreError> {
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/sqlite/head_position.sql"))
+        let head: i64 = sqlx::query_scalar(include_str!("../../../queries/sqlite/head_position.sql"))
             .fetch_one(&mut *connection)
             .await?;
         let ids = caller_ids(request);
         let mut existing_by_id = HashMap::new();
         if !ids.is_empty() {
             let hex_ids: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
-            let rows = sqlx::query(include_str!("../../queries/sqlite/events_by_ids.sql"))
+            let rows = sqlx::query(include_str!("../../../queries/sqlite/events_by_ids.sql"))
                 .bind(serde_json::to_string(&hex_ids).expect("strings serialize"))
                 .fetch_all(&mut *connection)
                 .await?;
@@ -121,7 +123,7 @@ impl SqliteStore {
         let streams = streams_of(request);
         let pairs: Vec<[&str; 2]> =
             streams.iter().map(|stream| [stream.aggregate_type.as_str(), stream.aggregate_id.as_str()]).collect();
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(include_str!("../../queries/sqlite/stream_versions.sql"))
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(include_str!("../../../queries/sqlite/stream_versions.sql"))
             .bind(serde_json::to_string(&pairs).expect("strings serialize"))
             .fetch_all(&mut *connection)
             .await?;
@@ -267,7 +269,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(include_str!("../../queries/sqlite/read_stream.sql"))
+        let rows = sqlx::query(include_str!("../../../queries/sqlite/read_stream.sql"))
             .bind(&stream.aggregate_type)
             .bind(&stream.aggregate_id)
             .bind(to_sql_integer(range.from_version.unwrap_or(1)))
@@ -285,7 +287,7 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let (predicates, arguments) = filter_predicates(filter, 3);
-        let sql = include_str!("../../queries/sqlite/read_log.sql").replace("/* filter */", &predicates);
+        let sql = include_str!("../../../queries/sqlite/read_log.sql").replace("/* filter */", &predicates);
         let mut query = sqlx::query(&sql).bind(to_sql_integer(after_position)).bind(limit as i64);
         for argument in arguments {
             query = match argument {
@@ -299,7 +301,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn event_by_id(&self, id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
-        let row = sqlx::query(include_str!("../../queries/sqlite/event_by_id.sql"))
+        let row = sqlx::query(include_str!("../../../queries/sqlite/event_by_id.sql"))
             .bind(id.as_bytes().as_slice())
             .fetch_optional(&self.read_pool)
             .await?;
@@ -307,7 +309,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        let version: i64 = sqlx::query_scalar(include_str!("../../queries/sqlite/stream_version.sql"))
+        let version: i64 = sqlx::query_scalar(include_str!("../../../queries/sqlite/stream_version.sql"))
             .bind(&stream.aggregate_type)
             .bind(&stream.aggregate_id)
             .fetch_one(&self.read_pool)
@@ -316,7 +318,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn head_position(&self) -> Result<u64, StoreError> {
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/sqlite/head_position.sql"))
+        let head: i64 = sqlx::query_scalar(include_str!("../../../queries/sqlite/head_position.sql"))
             .fetch_one(&self.read_pool)
             .await?;
         Ok(head as u64)
@@ -327,8 +329,8 @@ impl EventStore for SqliteStore {
     }
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError> {
-        let summary = sqlx::query(include_str!("../../queries/sqlite/summary.sql")).fetch_one(&self.read_pool).await?;
-        let size: i64 = sqlx::query_scalar(include_str!("../../queries/sqlite/store_size.sql"))
+        let summary = sqlx::query(include_str!("../../../queries/sqlite/summary.sql")).fetch_one(&self.read_pool).await?;
+        let size: i64 = sqlx::query_scalar(include_str!("../../../queries/sqlite/store_size.sql"))
             .fetch_one(&self.read_pool)
             .await?;
         let wal_size = std::fs::metadata(format!("{}-wal", self.path.display())).map(|meta| meta.len()).unwrap_or(0);
@@ -338,10 +340,10 @@ impl EventStore for SqliteStore {
             last_global_position: summary.try_get::<i64, _>(2)? as u64,
             first_event_timestamp: summary.try_get::<Option<i64>, _>(3)?.map(micros_to_datetime),
             latest_event_timestamp: summary.try_get::<Option<i64>, _>(4)?.map(micros_to_datetime),
-            events_by_type: count_by_name(&self.read_pool, include_str!("../../queries/sqlite/count_by_event_type.sql")).await?,
+            events_by_type: count_by_name(&self.read_pool, include_str!("../../../queries/sqlite/count_by_event_type.sql")).await?,
             events_by_aggregate_type: count_by_name(
                 &self.read_pool,
-                include_str!("../../queries/sqlite/count_by_aggregate_type.sql"),
+                include_str!("../../../queries/sqlite/count_by_aggregate_type.sql"),
             )
             .await?,
             store_size_bytes: size as u64 + wal_size,

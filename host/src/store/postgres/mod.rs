@@ -6,6 +6,8 @@
 //! every lower position is visible: positions are commit-ordered and
 //! gap-free, and a tailing reader can never skip an event.
 
+mod plugin_catalog;
+
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,7 +75,7 @@ impl PostgresStore {
             .map_err(unreachable)?;
         check_is_cairn_store(&pool, &location).await?;
         MIGRATOR.run(&pool).await?;
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/head_position.sql"))
+        let head: i64 = sqlx::query_scalar(include_str!("../../../queries/postgres/head_position.sql"))
             .fetch_one(&pool)
             .await?;
         Ok(Self {
@@ -114,7 +116,7 @@ impl PostgresStore {
         let ids = caller_ids(request);
         let mut existing_by_id = HashMap::new();
         if !ids.is_empty() {
-            let rows = sqlx::query(include_str!("../../queries/postgres/events_by_ids.sql"))
+            let rows = sqlx::query(include_str!("../../../queries/postgres/events_by_ids.sql"))
                 .bind(&ids)
                 .fetch_all(&mut *connection)
                 .await?;
@@ -126,7 +128,7 @@ impl PostgresStore {
         let streams = streams_of(request);
         let aggregate_types: Vec<&str> = streams.iter().map(|stream| stream.aggregate_type.as_str()).collect();
         let aggregate_ids: Vec<&str> = streams.iter().map(|stream| stream.aggregate_id.as_str()).collect();
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(include_str!("../../queries/postgres/stream_versions.sql"))
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(include_str!("../../../queries/postgres/stream_versions.sql"))
             .bind(&aggregate_types)
             .bind(&aggregate_ids)
             .fetch_all(&mut *connection)
@@ -280,19 +282,19 @@ impl EventStore for PostgresStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         validate_append(&request, &self.limits)?;
         let mut transaction = self.pool.begin().await?;
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/lock_log_head.sql"))
+        let head: i64 = sqlx::query_scalar(include_str!("../../../queries/postgres/lock_log_head.sql"))
             .fetch_one(&mut *transaction)
             .await?;
         let view = Self::read_view(&mut transaction, &request, head).await?;
         let plan = plan_append(request, view)?;
         if let Some(new_head) = plan.new_head_position() {
-            insert_rows(&mut transaction, include_str!("../../queries/postgres/insert_events.sql"), &plan.new_rows)
+            insert_rows(&mut transaction, include_str!("../../../queries/postgres/insert_events.sql"), &plan.new_rows)
                 .await?;
-            sqlx::query(include_str!("../../queries/postgres/advance_log_head.sql"))
+            sqlx::query(include_str!("../../../queries/postgres/advance_log_head.sql"))
                 .bind(new_head as i64)
                 .execute(&mut *transaction)
                 .await?;
-            sqlx::query(include_str!("../../queries/postgres/notify_append.sql"))
+            sqlx::query(include_str!("../../../queries/postgres/notify_append.sql"))
                 .bind(&self.notify_channel)
                 .bind(new_head.to_string())
                 .execute(&mut *transaction)
@@ -306,7 +308,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(include_str!("../../queries/postgres/read_stream.sql"))
+        let rows = sqlx::query(include_str!("../../../queries/postgres/read_stream.sql"))
             .bind(&stream.aggregate_type)
             .bind(&stream.aggregate_id)
             .bind(to_sql_integer(range.from_version.unwrap_or(1)))
@@ -324,7 +326,7 @@ impl EventStore for PostgresStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let (predicates, arguments) = filter_predicates(filter, 3);
-        let sql = include_str!("../../queries/postgres/read_log.sql").replace("/* filter */", &predicates);
+        let sql = include_str!("../../../queries/postgres/read_log.sql").replace("/* filter */", &predicates);
         let mut query = sqlx::query(&sql).bind(to_sql_integer(after_position)).bind(limit as i64);
         for argument in arguments {
             query = match argument {
@@ -338,7 +340,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn event_by_id(&self, id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
-        let row = sqlx::query(include_str!("../../queries/postgres/event_by_id.sql"))
+        let row = sqlx::query(include_str!("../../../queries/postgres/event_by_id.sql"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -346,7 +348,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
-        let version: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/stream_version.sql"))
+        let version: i64 = sqlx::query_scalar(include_str!("../../../queries/postgres/stream_version.sql"))
             .bind(&stream.aggregate_type)
             .bind(&stream.aggregate_id)
             .fetch_one(&self.pool)
@@ -355,7 +357,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn head_position(&self) -> Result<u64, StoreError> {
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/head_position.sql"))
+        let head: i64 = sqlx::query_scalar(include_str!("../../../queries/postgres/head_position.sql"))
             .fetch_one(&self.pool)
             .await?;
         Ok(head as u64)
@@ -367,8 +369,8 @@ impl EventStore for PostgresStore {
     }
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError> {
-        let summary = sqlx::query(include_str!("../../queries/postgres/summary.sql")).fetch_one(&self.pool).await?;
-        let size: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/store_size.sql"))
+        let summary = sqlx::query(include_str!("../../../queries/postgres/summary.sql")).fetch_one(&self.pool).await?;
+        let size: i64 = sqlx::query_scalar(include_str!("../../../queries/postgres/store_size.sql"))
             .fetch_one(&self.pool)
             .await?;
         Ok(StoreStatistics {
@@ -377,10 +379,10 @@ impl EventStore for PostgresStore {
             last_global_position: summary.try_get::<i64, _>(2)? as u64,
             first_event_timestamp: summary.try_get(3)?,
             latest_event_timestamp: summary.try_get(4)?,
-            events_by_type: count_by_name(&self.pool, include_str!("../../queries/postgres/count_by_event_type.sql")).await?,
+            events_by_type: count_by_name(&self.pool, include_str!("../../../queries/postgres/count_by_event_type.sql")).await?,
             events_by_aggregate_type: count_by_name(
                 &self.pool,
-                include_str!("../../queries/postgres/count_by_aggregate_type.sql"),
+                include_str!("../../../queries/postgres/count_by_aggregate_type.sql"),
             )
             .await?,
             store_size_bytes: size as u64,

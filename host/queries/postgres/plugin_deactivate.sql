@@ -1,0 +1,1 @@
+UPDATE cairn_plugins SET active = FALSE WHERE name = $1 AND active

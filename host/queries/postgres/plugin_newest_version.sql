@@ -1,0 +1,1 @@
+SELECT MAX(version) FROM cairn_plugins WHERE name = $1

@@ -1,0 +1,55 @@
+//! Host-side shapes of what crosses the plugin boundary. The store, the
+//! command path and replay use these, never the generated bindings.
+
+use crate::json::JsonText;
+
+/// What an aggregate plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AggregateInfo {
+    pub aggregate_type: String,
+    pub state_version: String,
+    pub snapshot_every: Option<u32>,
+}
+
+/// A command as the host hands it to an aggregate.
+#[derive(Debug, Clone)]
+pub struct CommandInput {
+    pub command_id: String,
+    pub command_type: String,
+    pub aggregate_id: String,
+    pub payload: JsonText,
+    pub metadata: JsonText,
+}
+
+/// An event an aggregate proposes, exactly as the plugin returned it: not
+/// yet checked, which `runtime::aggregate` does before anything uses it.
+#[derive(Debug, Clone)]
+pub struct ProposedEvent {
+    pub event_type: String,
+    pub schema_version: String,
+    pub payload: String,
+}
+
+/// A plugin's own answer when it refuses a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginReply {
+    Rejected(String),
+    Invalid(String),
+    Internal(String),
+}
+
+/// One upcasting step a migrator offers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationStep {
+    pub event_type: String,
+    pub from_version: String,
+    pub to_version: String,
+}
+
+/// What a handler says about itself; empty lists mean every type.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HandlerInfo {
+    pub name: String,
+    pub event_types: Vec<String>,
+    pub aggregate_types: Vec<String>,
+}

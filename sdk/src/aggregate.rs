@@ -1,0 +1,160 @@
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::event::{parse_object, tagged_body, untagged_body};
+use crate::{Command, Event, PluginError};
+
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit/cairn-plugin@0.1.0",
+        world: "aggregate-plugin",
+        pub_export_macro: true,
+        export_macro_name: "export_aggregate_world",
+        default_bindings_module: "cairn_sdk::__private::aggregate_bindings",
+    });
+}
+
+use bindings::cairn::plugin::types as wire;
+use bindings::exports::cairn::plugin::aggregate as exported;
+
+/// An aggregate: the state of one stream, the events that change it, and the
+/// commands that propose changes.
+///
+/// Events and commands are enums tagged the way Cairn stores them:
+/// `#[serde(tag = "event_type", content = "payload")]` for events and
+/// `#[serde(tag = "command_type", content = "payload")]` for commands.
+///
+/// Both functions must be deterministic: no clocks, no randomness beyond
+/// what the host provides, no state outside `State`.
+pub trait Aggregate {
+    /// The state, stored by the host as JSON (in snapshots too).
+    type State: Serialize + DeserializeOwned;
+    /// The events this aggregate records.
+    type Event: Serialize + DeserializeOwned;
+    /// The commands this aggregate decides on.
+    type Command: DeserializeOwned;
+
+    /// The aggregate type whose streams this plugin owns.
+    const AGGREGATE_TYPE: &'static str;
+    /// Change it whenever the shape of `State` changes, so old snapshots are discarded.
+    const STATE_VERSION: &'static str = "1";
+    /// Snapshot every this many events; `None` leaves it to the host.
+    const SNAPSHOT_EVERY: Option<u32> = None;
+
+    /// The state before the first event.
+    fn initial_state(aggregate_id: &str) -> Self::State;
+
+    /// Folds one event into the state.
+    fn apply(state: &mut Self::State, event: Event<Self::Event>) -> Result<(), PluginError>;
+
+    /// Decides which events a command produces, or refuses it.
+    fn decide(state: &Self::State, command: Command<Self::Command>) -> Result<Vec<Self::Event>, PluginError>;
+
+    /// The schema version a new event is recorded with.
+    fn schema_version(_event: &Self::Event) -> &'static str {
+        "1.0"
+    }
+}
+
+/// Connects an [`Aggregate`] to the generated bindings; used by [`crate::export_aggregate!`].
+pub struct Adapter<A>(PhantomData<A>);
+
+fn to_wire(error: PluginError) -> wire::Error {
+    match error {
+        PluginError::Rejected(message) => wire::Error::Rejected(message),
+        PluginError::Invalid(message) => wire::Error::Invalid(message),
+        PluginError::Internal(message) => wire::Error::Internal(message),
+    }
+}
+
+fn read_state<A: Aggregate>(state: &str) -> Result<A::State, PluginError> {
+    serde_json::from_str(state).map_err(|error| PluginError::invalid(format!("state is not this aggregate's state: {error}")))
+}
+
+fn write_state<A: Aggregate>(state: &A::State) -> Result<String, PluginError> {
+    serde_json::to_string(state).map_err(|error| PluginError::internal(format!("cannot write the state: {error}")))
+}
+
+fn typed_event<T: DeserializeOwned>(event: wire::Event) -> Result<Event<T>, PluginError> {
+    let body = tagged_body("event_type", &event.event_type, &event.payload)?;
+    Ok(Event {
+        metadata: parse_object("metadata", &event.metadata)?,
+        id: event.id,
+        global_position: event.global_position,
+        aggregate_type: event.aggregate_type,
+        aggregate_id: event.aggregate_id,
+        stream_version: event.stream_version,
+        schema_version: event.schema_version,
+        timestamp: event.timestamp,
+        correlation_id: event.correlation_id,
+        causation_id: event.causation_id,
+        user_id: event.user_id,
+        source: event.source,
+        body,
+    })
+}
+
+impl<A: Aggregate> Adapter<A> {
+    fn apply_all(state: String, events: Vec<wire::Event>) -> Result<String, PluginError> {
+        let mut state = read_state::<A>(&state)?;
+        for event in events {
+            A::apply(&mut state, typed_event(event)?)?;
+        }
+        write_state::<A>(&state)
+    }
+
+    fn decide_command(state: String, command: wire::Command) -> Result<Vec<wire::NewEvent>, PluginError> {
+        let state = read_state::<A>(&state)?;
+        let body = tagged_body("command_type", &command.command_type, &command.payload)?;
+        let command = Command {
+            metadata: parse_object("metadata", &command.metadata)?,
+            command_id: command.command_id,
+            aggregate_id: command.aggregate_id,
+            body,
+        };
+        A::decide(&state, command)?
+            .iter()
+            .map(|event| {
+                let (event_type, payload) = untagged_body("event_type", event)?;
+                Ok(wire::NewEvent { event_type, schema_version: A::schema_version(event).to_owned(), payload })
+            })
+            .collect()
+    }
+}
+
+impl<A: Aggregate> exported::Guest for Adapter<A> {
+    fn describe() -> exported::Info {
+        exported::Info {
+            aggregate_type: A::AGGREGATE_TYPE.to_owned(),
+            state_version: A::STATE_VERSION.to_owned(),
+            snapshot_every: A::SNAPSHOT_EVERY,
+        }
+    }
+
+    fn initial_state(aggregate_id: String) -> String {
+        // A state that cannot be written is a bug the host reports as a
+        // malformed reply: it refuses anything that is not JSON.
+        write_state::<A>(&A::initial_state(&aggregate_id)).unwrap_or_default()
+    }
+
+    fn apply(state: String, events: Vec<wire::Event>) -> Result<String, wire::Error> {
+        Self::apply_all(state, events).map_err(to_wire)
+    }
+
+    fn decide(state: String, command: wire::Command) -> Result<Vec<wire::NewEvent>, wire::Error> {
+        Self::decide_command(state, command).map_err(to_wire)
+    }
+}
+
+/// Exports an [`Aggregate`] as this component's `aggregate-plugin` world.
+#[macro_export]
+macro_rules! export_aggregate {
+    ($aggregate:ty) => {
+        type __CairnAggregateAdapter = $crate::__private::AggregateAdapter<$aggregate>;
+        $crate::__private::aggregate_bindings::export_aggregate_world!(__CairnAggregateAdapter with_types_in $crate::__private::aggregate_bindings);
+    };
+}

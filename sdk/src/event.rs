@@ -1,0 +1,78 @@
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::PluginError;
+
+/// A stored event's envelope with a typed body.
+#[derive(Debug, Clone)]
+pub struct Event<T> {
+    /// The event's UUID.
+    pub id: String,
+    /// Position in the whole log.
+    pub global_position: u64,
+    /// The aggregate type, the first half of the stream name.
+    pub aggregate_type: String,
+    /// The aggregate id, the second half of the stream name.
+    pub aggregate_id: String,
+    /// 1-based position within the stream.
+    pub stream_version: u64,
+    /// The payload's schema version.
+    pub schema_version: String,
+    /// When the event happened, RFC 3339 in UTC.
+    pub timestamp: String,
+    /// The metadata object.
+    pub metadata: serde_json::Value,
+    /// Links events of one business transaction.
+    pub correlation_id: Option<String>,
+    /// What caused the event, usually a command id.
+    pub causation_id: Option<String>,
+    /// Who caused the event.
+    pub user_id: Option<String>,
+    /// What produced the event.
+    pub source: Option<String>,
+    /// The typed body, read from `event_type` and `payload`.
+    pub body: T,
+}
+
+/// A command with a typed body.
+#[derive(Debug, Clone)]
+pub struct Command<T> {
+    /// Chosen by the host; becomes the causation id of the new events.
+    pub command_id: String,
+    /// The aggregate the command is for.
+    pub aggregate_id: String,
+    /// The metadata object.
+    pub metadata: serde_json::Value,
+    /// The typed body, read from `command_type` and `payload`.
+    pub body: T,
+}
+
+/// Reads a tagged body from a type name and a JSON payload: the pair
+/// `{"<tag>": type_name, "payload": payload}` deserialized into `T`, which
+/// suits `#[serde(tag = "...", content = "payload")]` enums.
+pub(crate) fn tagged_body<T: DeserializeOwned>(tag: &str, type_name: &str, payload_json: &str) -> Result<T, PluginError> {
+    let payload: serde_json::Value = serde_json::from_str(payload_json)
+        .map_err(|error| PluginError::invalid(format!("{type_name} payload is not JSON: {error}")))?;
+    let mut object = serde_json::Map::with_capacity(2);
+    object.insert(tag.to_owned(), serde_json::Value::String(type_name.to_owned()));
+    object.insert("payload".to_owned(), payload);
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|error| PluginError::invalid(format!("cannot read {type_name}: {error}")))
+}
+
+/// Splits a tagged body back into its type name and payload JSON.
+pub(crate) fn untagged_body<T: Serialize>(tag: &str, body: &T) -> Result<(String, String), PluginError> {
+    let value = serde_json::to_value(body).map_err(|error| PluginError::internal(format!("cannot write an event: {error}")))?;
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(PluginError::internal(format!("an event must serialize to an object with `{tag}` and `payload`")));
+    };
+    let Some(serde_json::Value::String(type_name)) = object.remove(tag) else {
+        return Err(PluginError::internal(format!("an event must serialize with a `{tag}` string; use #[serde(tag = \"{tag}\", content = \"payload\")]")));
+    };
+    let payload = object.remove("payload").unwrap_or(serde_json::Value::Null);
+    Ok((type_name, payload.to_string()))
+}
+
+pub(crate) fn parse_object(what: &str, json: &str) -> Result<serde_json::Value, PluginError> {
+    serde_json::from_str(json).map_err(|error| PluginError::invalid(format!("{what} is not JSON: {error}")))
+}
