@@ -4,9 +4,11 @@
 //! See ARCHITECTURE.md at the repository root for the code map.
 
 pub mod bench;
+pub mod command;
 pub mod event;
 pub mod import;
 pub mod json;
+pub mod plugins;
 pub mod runtime;
 pub mod store;
 pub mod time;

@@ -1,5 +1,5 @@
 //! Exit codes and error printing: 0 ok, 1 operational error, 2 usage error,
-//! 3 concurrency conflict.
+//! 3 concurrency conflict, 4 a command rejected by its aggregate.
 
 use std::process::ExitCode;
 
@@ -53,6 +53,18 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     for cause in error.chain() {
         if cause.downcast_ref::<UsageError>().is_some() {
             return 2;
+        }
+        if cause.downcast_ref::<super::exec::Rejection>().is_some() {
+            return 4;
+        }
+        if let Some(plugin_error) = cause.downcast_ref::<cairn::plugins::PluginHostError>() {
+            use cairn::plugins::PluginHostError as E;
+            if matches!(
+                plugin_error,
+                E::InvalidName(_) | E::Refused { .. } | E::KindChanged { .. } | E::AggregateTypeChanged { .. } | E::AggregateTypeTaken { .. } | E::UnknownPlugin { .. } | E::UnknownAggregateType { .. }
+            ) {
+                return 2;
+            }
         }
         if let Some(store_error) = cause.downcast_ref::<StoreError>() {
             return match store_error {

@@ -1,11 +1,18 @@
 mod append;
 mod bench;
+mod exec;
 mod exit;
 mod output;
+mod plugin;
 mod read;
 
 use std::sync::Arc;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cairn::plugins::PluginHost;
+use cairn::runtime::{PluginRuntime, RuntimeConfig};
 use cairn::store::{self, StoreLimits, StoreUrl};
 use cairn::EventStore;
 use clap::{Parser, Subcommand};
@@ -24,6 +31,22 @@ pub struct Cli {
     #[arg(long, global = true, env = "CAIRN_MAX_PAYLOAD_BYTES", default_value_t = StoreLimits::default().max_payload_bytes)]
     max_payload_bytes: usize,
 
+    /// Linear memory one plugin instance may use, in MiB
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_MEMORY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    plugin_memory_mib: u32,
+
+    /// CPU time one plugin call may take, in milliseconds
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_TIME_LIMIT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    plugin_time_limit_ms: u64,
+
+    /// Where compiled plugins are cached [default: $XDG_CACHE_HOME/cairn/compiled or ~/.cache/cairn/compiled]
+    #[arg(long, global = true, env = "CAIRN_CACHE_DIR", value_name = "DIR")]
+    compile_cache: Option<PathBuf>,
+
+    /// Compile plugins on every start instead of caching the machine code
+    #[arg(long, global = true, conflicts_with = "compile_cache")]
+    no_compile_cache: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -38,6 +61,13 @@ enum Command {
     Log(read::LogArgs),
     /// Print statistics about the store
     Stats(read::StatsArgs),
+    /// Add, list and remove plugins in the store's registry
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Run a command through its aggregate plugin and append the events it decides
+    Exec(exec::ExecArgs),
+    /// Print an aggregate's current state, folded through its plugin
+    State(exec::StateArgs),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -56,6 +86,28 @@ impl Cli {
         let url = self.store_url()?;
         Ok(store::open(&url, self.limits()).await?)
     }
+
+    fn runtime_config(&self) -> RuntimeConfig {
+        let defaults = RuntimeConfig::default();
+        RuntimeConfig {
+            memory_limit_bytes: self.plugin_memory_mib as usize * 1024 * 1024,
+            call_time_limit: Duration::from_millis(self.plugin_time_limit_ms),
+            cache_directory: if self.no_compile_cache {
+                None
+            } else {
+                self.compile_cache.clone().or(defaults.cache_directory)
+            },
+            ..defaults
+        }
+    }
+
+    /// The store and its plugins. `eager` loads every active plugin now
+    /// (long-running processes); otherwise each loads on first use.
+    async fn open_plugins(&self, eager: bool) -> anyhow::Result<Arc<PluginHost>> {
+        let store = self.open_store().await?;
+        let runtime = PluginRuntime::new(self.runtime_config())?;
+        Ok(PluginHost::open(store, runtime, eager).await?)
+    }
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -64,6 +116,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Read(args) => read::run_read(&cli, args).await,
         Command::Log(args) => read::run_log(&cli, args).await,
         Command::Stats(args) => read::run_stats(&cli, args).await,
+        Command::Plugin(command) => plugin::run(&cli, command).await,
+        Command::Exec(args) => exec::run_exec(&cli, args).await,
+        Command::State(args) => exec::run_state(&cli, args).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

@@ -101,3 +101,50 @@ pub fn plugin_bytes(name: &str) -> Vec<u8> {
 pub fn plugin_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/dist").join(format!("{name}.wasm"))
 }
+
+/// The same component with a custom section appended: it behaves exactly
+/// alike but has another content hash, so the registry takes it as a new
+/// version. Custom sections may appear anywhere in a component.
+pub fn with_custom_section(component: &[u8], label: &str) -> Vec<u8> {
+    fn leb128(mut value: usize, into: &mut Vec<u8>) {
+        loop {
+            let byte = (value & 0x7f) as u8;
+            value >>= 7;
+            if value == 0 {
+                into.push(byte);
+                return;
+            }
+            into.push(byte | 0x80);
+        }
+    }
+    let name = b"cairn-test-label";
+    let mut content = Vec::new();
+    leb128(name.len(), &mut content);
+    content.extend_from_slice(name);
+    content.extend_from_slice(label.as_bytes());
+    let mut bytes = component.to_vec();
+    bytes.push(0);
+    leb128(content.len(), &mut bytes);
+    bytes.extend_from_slice(&content);
+    bytes
+}
+
+/// A plugin host over `store` with a runtime whose compile cache is off, so
+/// tests never share state through the disk.
+pub async fn plugin_host(store: Arc<dyn EventStore>) -> Arc<cairn::plugins::PluginHost> {
+    let runtime = cairn::runtime::PluginRuntime::new(cairn::runtime::RuntimeConfig {
+        cache_directory: None,
+        call_time_limit: std::time::Duration::from_millis(500),
+        ..cairn::runtime::RuntimeConfig::default()
+    })
+    .expect("runtime starts");
+    cairn::plugins::PluginHost::open(store, runtime, false).await.expect("plugin host opens")
+}
+
+/// Adds a built plugin under its default name.
+pub async fn add_plugin(host: &cairn::plugins::PluginHost, name: &str) -> cairn::store::PluginVersionRecord {
+    host.add(cairn::plugins::PluginSource { bytes: plugin_bytes(name), requested_name: None, file_stem: Some(name.to_owned()) })
+        .await
+        .unwrap_or_else(|error| panic!("{name} is accepted: {error}"))
+        .record
+}

@@ -1,0 +1,39 @@
+use crate::plugins::PluginHostError;
+use crate::runtime::PluginCallError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+
+    /// The aggregate refused the command for a business reason; the message
+    /// is the plugin's own, meant for the caller as-is.
+    #[error("{message}")]
+    Rejected { plugin: String, message: String },
+
+    #[error("{source}; gave up after {attempts} attempts, each of which found the stream changed by another writer")]
+    Conflict {
+        attempts: u32,
+        #[source]
+        source: StoreError,
+    },
+
+    #[error(transparent)]
+    Plugin(PluginCallError),
+
+    #[error(transparent)]
+    Plugins(#[from] PluginHostError),
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CommandError {
+    pub(super) fn from_plugin(error: PluginCallError) -> Self {
+        match error.reason {
+            crate::runtime::FailureReason::Rejected(message) => CommandError::Rejected { plugin: error.plugin, message },
+            _ => CommandError::Plugin(error),
+        }
+    }
+}

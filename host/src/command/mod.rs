@@ -1,0 +1,204 @@
+//! Commands: load a stream's state through its aggregate plugin, let the
+//! plugin decide, and append what it decided under the version it saw.
+//!
+//! Invariants:
+//! - Events are appended with expected version = the version the decision
+//!   was made on, so a decision is never applied to a state it did not see.
+//! - A conflict re-runs load and decide, up to `max_retries` times.
+//! - Plugin calls run on blocking threads, never on an async worker.
+
+mod error;
+mod state;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::event::{AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId};
+use crate::json::JsonText;
+use crate::plugins::PluginHost;
+use crate::runtime::types::CommandInput;
+use crate::runtime::CheckedEvent;
+use crate::store::{PluginVersionRecord, StoreError};
+
+pub use error::CommandError;
+pub use state::{AggregateState, StateCache};
+
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// A command for one aggregate.
+#[derive(Debug, Clone)]
+pub struct CommandRequest {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub command_type: String,
+    pub payload: JsonText,
+    /// A JSON object. `correlation_id` and `user_id`, when they are strings,
+    /// are carried onto the new events.
+    pub metadata: JsonText,
+    /// Generated (a UUID v7) when absent; it becomes each new event's causation id.
+    pub command_id: Option<String>,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandOutcome {
+    pub command_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The stream's version after the command.
+    pub stream_version: u64,
+    pub events: Vec<RecordedEvent>,
+    /// 1 when the first try succeeded; more after concurrency conflicts.
+    pub attempts: u32,
+    pub plugin: String,
+    pub plugin_version: u64,
+}
+
+/// Runs commands and reads state. Cheap to clone; share one per process so
+/// that its state cache is shared.
+#[derive(Clone)]
+pub struct Commands {
+    plugins: Arc<PluginHost>,
+    cache: Arc<StateCache>,
+    max_retries: u32,
+}
+
+impl Commands {
+    pub fn new(plugins: Arc<PluginHost>) -> Self {
+        Self { plugins, cache: Arc::new(StateCache::default()), max_retries: DEFAULT_MAX_RETRIES }
+    }
+
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    pub fn plugins(&self) -> &Arc<PluginHost> {
+        &self.plugins
+    }
+
+    /// The current state of one aggregate.
+    pub async fn state(&self, aggregate_type: &str, aggregate_id: &str) -> Result<AggregateState, CommandError> {
+        let (plugin, record) = self.plugins.aggregate(aggregate_type).await?;
+        let stream = StreamId::new(aggregate_type, aggregate_id);
+        state::load(self.plugins.store().as_ref(), &self.cache, &plugin, &record, &stream).await
+    }
+
+    pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
+        request_problems(&request)?;
+        let command_id = request.command_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+        let command = CommandInput {
+            command_id: command_id.clone(),
+            command_type: request.command_type.clone(),
+            aggregate_id: request.aggregate_id.clone(),
+            payload: request.payload.clone(),
+            metadata: request.metadata.clone(),
+        };
+        let stream = StreamId::new(&request.aggregate_type, &request.aggregate_id);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            // Looked up on every attempt: a retry after a swap uses the new version.
+            let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
+            let store = self.plugins.store();
+            let loaded = state::load(store.as_ref(), &self.cache, &plugin, &record, &stream).await?;
+            let decided = {
+                let plugin = plugin.clone();
+                let state = loaded.state.clone();
+                let command = command.clone();
+                tokio::task::spawn_blocking(move || plugin.decide(&state, &command)).await.expect("decide does not panic")
+            };
+            let decided = decided.map_err(CommandError::from_plugin)?;
+            let version = loaded.stream_version;
+            if decided.is_empty() {
+                return Ok(outcome(&request, command_id, version, Vec::new(), attempts, &record));
+            }
+            let new_events = new_events(&request, &command_id, &record, decided);
+            let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
+            match store.append(AppendRequest::to_stream(expected, new_events)).await {
+                Ok(appended) => {
+                    let stream_version = appended.events.last().map_or(version, |event| event.stream_version);
+                    return Ok(outcome(&request, command_id, stream_version, appended.events, attempts, &record));
+                }
+                Err(conflict @ StoreError::Conflict { .. }) => {
+                    self.cache.forget(&stream);
+                    if attempts > self.max_retries {
+                        return Err(CommandError::Conflict { attempts, source: conflict });
+                    }
+                    tracing::debug!(stream = %stream, attempts, "command hit a concurrency conflict; retrying");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+fn request_problems(request: &CommandRequest) -> Result<(), CommandError> {
+    let mut problems = Vec::new();
+    for (field, value) in [
+        ("aggregate type", &request.aggregate_type),
+        ("aggregate id", &request.aggregate_id),
+        ("command type", &request.command_type),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(format!("the {field} is empty"));
+        }
+    }
+    if !request.metadata.is_object() {
+        problems.push("metadata must be a JSON object, such as {\"correlation_id\":\"c-1\"}".to_owned());
+    }
+    if request.command_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+        problems.push("the command id is empty; leave it out to have one generated".to_owned());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::Invalid(problems))
+    }
+}
+
+fn new_events(
+    request: &CommandRequest,
+    command_id: &str,
+    record: &PluginVersionRecord,
+    decided: Vec<CheckedEvent>,
+) -> Vec<NewEvent> {
+    let metadata = request.metadata.to_value();
+    let text_field = |field: &str| metadata.get(field).and_then(|value| value.as_str()).map(str::to_owned);
+    let correlation_id = text_field("correlation_id").unwrap_or_else(|| command_id.to_owned());
+    let user_id = text_field("user_id");
+    decided
+        .into_iter()
+        .map(|event| NewEvent {
+            schema_version: event.schema_version,
+            metadata: request.metadata.clone(),
+            correlation_id: Some(correlation_id.clone()),
+            causation_id: Some(command_id.to_owned()),
+            user_id: user_id.clone(),
+            source: Some(format!("{}@{}", record.name, record.version)),
+            ..NewEvent::new(&request.aggregate_type, &request.aggregate_id, event.event_type, event.payload)
+        })
+        .collect()
+}
+
+fn outcome(
+    request: &CommandRequest,
+    command_id: String,
+    stream_version: u64,
+    events: Vec<RecordedEvent>,
+    attempts: u32,
+    record: &PluginVersionRecord,
+) -> CommandOutcome {
+    CommandOutcome {
+        command_id,
+        aggregate_type: request.aggregate_type.clone(),
+        aggregate_id: request.aggregate_id.clone(),
+        stream_version,
+        events,
+        attempts,
+        plugin: record.name.clone(),
+        plugin_version: record.version,
+    }
+}
