@@ -72,6 +72,8 @@ impl PluginHost {
                 "plugin added to the registry"
             );
         }
+        // This host sees its own additions at once; others within a refresh.
+        self.refresh().await?;
         Ok(AddedPlugin {
             already_active: matches!(registration, Registration::AlreadyActive(_)),
             record: registration.record().clone(),

@@ -2,11 +2,13 @@
 //!
 //! - `conformance`: the event-store contract, run against SQLite and, when
 //!   CAIRN_TEST_POSTGRES_URL is set, PostgreSQL.
+//! - `commands`: commands and state through aggregate plugins, on both backends.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
 //! - `runtime`: the plugin runtime against the components `plugins/build` makes.
 //! - `cli`: the real `cairn` binary against real SQLite files and PostgreSQL.
 
 mod cli;
+mod commands;
 mod conformance;
 mod registry;
 mod runtime;

@@ -1,63 +1,13 @@
-//! End-to-end tests of the real `cairn` binary against real SQLite files and,
-//! when CAIRN_TEST_POSTGRES_URL is set, the real PostgreSQL.
+//! The store through the CLI.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::{assert_exit, fixture, json_lines, stderr, Cairn};
 use crate::support::postgres_base_url;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
-}
-
-struct Cairn {
-    store: String,
-    _directory: tempfile::TempDir,
-}
-
-impl Cairn {
-    fn with_sqlite() -> Self {
-        let directory = tempfile::tempdir().unwrap();
-        let store = format!("sqlite://{}", directory.path().join("cairn.db").display());
-        Self { store, _directory: directory }
-    }
-
-    fn directory(&self) -> &Path {
-        self._directory.path()
-    }
-
-    fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
-        command.env_remove("CAIRN_STORE").env("CAIRN_STORE", &self.store).env("CAIRN_LOG", "error");
-        command
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("cairn runs")
-    }
-
-    fn run_with_input(&self, args: &[&str], input: &[u8]) -> Output {
-        let mut child = self.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(output.status.code(), Some(code), "stdout: {}\nstderr: {}", String::from_utf8_lossy(&output.stdout), stderr(output));
-}
 
 #[test]
 fn append_read_and_log_round_trip_with_every_field() {

@@ -1,0 +1,87 @@
+//! End-to-end tests of the real `cairn` binary against real SQLite files and,
+//! when CAIRN_TEST_POSTGRES_URL is set, the real PostgreSQL.
+//!
+//! - `store`: appending, reading, copying and the store's refusals.
+//! - `plugins`: the plugin registry, commands, and hot-loading in a running process.
+
+mod plugins;
+mod store;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
+}
+
+pub struct Cairn {
+    pub store: String,
+    _directory: tempfile::TempDir,
+    /// The PostgreSQL base URL and the schema this test owns, dropped at the end.
+    postgres_schema: Option<(String, String)>,
+}
+
+impl Drop for Cairn {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.postgres_schema {
+            let _ = Command::new("psql").args([base.as_str(), "-q", "-c", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")]).output();
+        }
+    }
+}
+
+impl Cairn {
+    pub fn with_sqlite() -> Self {
+        let directory = tempfile::tempdir().unwrap();
+        let store = format!("sqlite://{}", directory.path().join("cairn.db").display());
+        Self { store, _directory: directory, postgres_schema: None }
+    }
+
+    /// A store in a fresh schema of the test PostgreSQL database, or `None`
+    /// when CAIRN_TEST_POSTGRES_URL is not set.
+    pub fn with_postgres() -> Option<Self> {
+        let base = crate::support::postgres_base_url()?;
+        let schema = format!("cairn_cli_{}", uuid::Uuid::now_v7().simple());
+        let store = format!("{base}{}schema={schema}", if base.contains('?') { "&" } else { "?" });
+        Some(Self { store, _directory: tempfile::tempdir().unwrap(), postgres_schema: Some((base, schema)) })
+    }
+
+    pub fn directory(&self) -> &Path {
+        self._directory.path()
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        command
+            .env_remove("CAIRN_STORE")
+            .env("CAIRN_STORE", &self.store)
+            .env("CAIRN_LOG", "error")
+            .env("CAIRN_CACHE_DIR", self.directory().join("compiled"));
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("cairn runs")
+    }
+
+    pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+pub fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(output.status.code(), Some(code), "stdout: {}\nstderr: {}", String::from_utf8_lossy(&output.stdout), stderr(output));
+}
+
