@@ -82,7 +82,7 @@ fn write_state<A: Aggregate>(state: &A::State) -> Result<String, PluginError> {
 fn typed_event<T: DeserializeOwned>(event: wire::Event) -> Result<Event<T>, PluginError> {
     let body = tagged_body("event_type", &event.event_type, &event.payload)?;
     Ok(Event {
-        metadata: parse_object("metadata", &event.metadata)?,
+        metadata_json: event.metadata,
         id: event.id,
         global_position: event.global_position,
         aggregate_type: event.aggregate_type,
@@ -99,7 +99,7 @@ fn typed_event<T: DeserializeOwned>(event: wire::Event) -> Result<Event<T>, Plug
 }
 
 impl<A: Aggregate> Adapter<A> {
-    fn apply_all(state: String, events: Vec<wire::Event>) -> Result<String, PluginError> {
+    pub(crate) fn apply_all(state: String, events: Vec<wire::Event>) -> Result<String, PluginError> {
         let mut state = read_state::<A>(&state)?;
         for event in events {
             A::apply(&mut state, typed_event(event)?)?;
@@ -107,7 +107,7 @@ impl<A: Aggregate> Adapter<A> {
         write_state::<A>(&state)
     }
 
-    fn decide_command(state: String, command: wire::Command) -> Result<Vec<wire::NewEvent>, PluginError> {
+    pub(crate) fn decide_command(state: String, command: wire::Command) -> Result<Vec<wire::NewEvent>, PluginError> {
         let state = read_state::<A>(&state)?;
         let body = tagged_body("command_type", &command.command_type, &command.payload)?;
         let command = Command {

@@ -67,6 +67,9 @@ pub use event::{Command, Event};
 #[cfg(feature = "aggregate")]
 pub use aggregate::Aggregate;
 
+#[cfg(feature = "aggregate")]
+pub mod testing;
+
 #[doc(hidden)]
 pub mod __private {
     pub use serde_json;

@@ -3,6 +3,7 @@
 //!
 //! Performance goals live here and never in timed tests.
 
+pub mod plugins;
 pub mod store;
 
 use std::time::Duration;

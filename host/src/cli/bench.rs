@@ -10,6 +10,28 @@ pub enum BenchCommand {
     /// Append and read throughput of the event store against raw baselines.
     /// Runs in a throwaway store of the --store backend; your data is never touched.
     Store(StoreBenchArgs),
+    /// The plugin boundary: empty calls, apply against native code, exec
+    /// latency against a plain append, and cold starts with and without the compile cache
+    Plugins(PluginBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PluginBenchArgs {
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Empty plugin calls timed for the per-call overhead
+    #[arg(long, default_value_t = 20_000)]
+    empty_calls: u64,
+    /// Batches of 1,000 events applied, in wasm and natively
+    #[arg(long, default_value_t = 200)]
+    apply_batches: u64,
+    /// Commands executed for the exec latency figures
+    #[arg(long, default_value_t = 2_000)]
+    commands: usize,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +56,16 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 single_appends: args.single_appends,
             };
             let report = cairn::bench::store::run(&config).await.context("store benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Plugins(args) => {
+            let config = cairn::bench::plugins::PluginBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                empty_calls: args.empty_calls,
+                apply_batches: args.apply_batches,
+                commands: args.commands,
+            };
+            let report = cairn::bench::plugins::run(&config).await.context("plugin benchmark failed")?;
             print_report(&report, args.json)
         }
     }
