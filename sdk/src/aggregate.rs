@@ -88,6 +88,7 @@ fn typed_event<T: DeserializeOwned>(event: wire::Event) -> Result<Event<T>, Plug
         aggregate_type: event.aggregate_type,
         aggregate_id: event.aggregate_id,
         stream_version: event.stream_version,
+        event_type: event.event_type,
         schema_version: event.schema_version,
         timestamp: event.timestamp,
         correlation_id: event.correlation_id,

@@ -1,4 +1,6 @@
+#[cfg(feature = "aggregate")]
 use serde::de::DeserializeOwned;
+#[cfg(feature = "aggregate")]
 use serde::Serialize;
 
 use crate::PluginError;
@@ -16,6 +18,8 @@ pub struct Event<T> {
     pub aggregate_id: String,
     /// 1-based position within the stream.
     pub stream_version: u64,
+    /// Such as "MoneyDeposited"; for typed bodies, also the enum variant.
+    pub event_type: String,
     /// The payload's schema version.
     pub schema_version: String,
     /// When the event happened, RFC 3339 in UTC.
@@ -56,6 +60,41 @@ pub struct Command<T> {
     pub body: T,
 }
 
+/// An [`Event`] from the envelope fields the host sends, around `body`.
+#[allow(clippy::too_many_arguments)]
+#[cfg(any(feature = "migrator", feature = "handler"))]
+pub(crate) fn typed_event_fields<T>(
+    id: &str,
+    global_position: u64,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    stream_version: u64,
+    event_type: &str,
+    schema_version: &str,
+    timestamp: &str,
+    metadata_json: &str,
+    (correlation_id, causation_id, user_id, source): (&Option<String>, &Option<String>, &Option<String>, &Option<String>),
+    body: T,
+) -> Event<T> {
+    Event {
+        id: id.to_owned(),
+        global_position,
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        stream_version,
+        event_type: event_type.to_owned(),
+        schema_version: schema_version.to_owned(),
+        timestamp: timestamp.to_owned(),
+        metadata_json: metadata_json.to_owned(),
+        correlation_id: correlation_id.clone(),
+        causation_id: causation_id.clone(),
+        user_id: user_id.clone(),
+        source: source.clone(),
+        body,
+    }
+}
+
+#[cfg(feature = "aggregate")]
 /// Reads a tagged body from a type name and a JSON payload: the pair
 /// `{"<tag>": type_name, "payload": payload}` deserialized into `T`, which
 /// suits `#[serde(tag = "...", content = "payload")]` enums.
@@ -75,6 +114,7 @@ pub(crate) fn tagged_body<T: DeserializeOwned>(tag: &str, type_name: &str, paylo
     serde_json::from_str(&text).map_err(|error| PluginError::invalid(format!("cannot read {type_name}: {error}")))
 }
 
+#[cfg(feature = "aggregate")]
 /// Splits a tagged body back into its type name and payload JSON.
 pub(crate) fn untagged_body<T: Serialize>(tag: &str, body: &T) -> Result<(String, String), PluginError> {
     let value = serde_json::to_value(body).map_err(|error| PluginError::internal(format!("cannot write an event: {error}")))?;

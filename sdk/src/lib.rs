@@ -70,6 +70,16 @@ pub use aggregate::Aggregate;
 #[cfg(feature = "aggregate")]
 pub mod testing;
 
+#[cfg(feature = "migrator")]
+mod migrator;
+#[cfg(feature = "migrator")]
+pub use migrator::{Migrator, Step};
+
+#[cfg(feature = "handler")]
+mod handler;
+#[cfg(feature = "handler")]
+pub use handler::{Handler, ReadModels};
+
 #[doc(hidden)]
 pub mod __private {
     pub use serde_json;
@@ -77,4 +87,12 @@ pub mod __private {
     pub use crate::aggregate::bindings as aggregate_bindings;
     #[cfg(feature = "aggregate")]
     pub use crate::aggregate::Adapter as AggregateAdapter;
+    #[cfg(feature = "migrator")]
+    pub use crate::migrator::bindings as migrator_bindings;
+    #[cfg(feature = "migrator")]
+    pub use crate::migrator::MigratorAdapter;
+    #[cfg(feature = "handler")]
+    pub use crate::handler::bindings as handler_bindings;
+    #[cfg(feature = "handler")]
+    pub use crate::handler::HandlerAdapter;
 }

@@ -14,6 +14,7 @@ crate::conformance_tests!(
     malformed_plugin_output_fails_the_command_and_writes_nothing,
     concurrent_commands_on_one_aggregate_keep_the_stream_gapless,
     state_is_the_fold_of_the_stream,
+    the_opportunity_aggregate_records_version_1_payloads,
 );
 
 fn request(aggregate_id: &str, command_type: &str, payload: &str) -> CommandRequest {
@@ -139,4 +140,30 @@ async fn state_is_the_fold_of_the_stream(store: Arc<dyn EventStore>) {
     }
     let error = commands.state("no-such-type", "x").await.unwrap_err();
     assert!(error.to_string().contains("registered aggregate types: bank-account"), "{error}");
+}
+
+async fn the_opportunity_aggregate_records_version_1_payloads(store: Arc<dyn EventStore>) {
+    let host = plugin_host(store.clone()).await;
+    add_plugin(&host, "opportunity").await;
+    let commands = Commands::new(host);
+    let command = |command_type: &str, payload: &str| CommandRequest {
+        aggregate_type: "opportunity".to_owned(),
+        ..request("opportunity-123", command_type, payload)
+    };
+    let created = commands
+        .execute(command("Create", r#"{"title":"AI Chatbot","ai_solution_type":"nlp","market_size":1000000}"#))
+        .await
+        .unwrap();
+    let event = &created.events[0];
+    assert_eq!((event.event_type.as_str(), event.schema_version.as_str()), ("OpportunityCreated", "1.0"));
+    assert_eq!(
+        event.payload.to_value(),
+        serde_json::json!({"opportunity_id":"opportunity-123","title":"AI Chatbot","ai_solution_type":"nlp","market_size":1000000})
+    );
+    commands.execute(command("Update", r#"{"market_size":2000000}"#)).await.unwrap();
+    let error = commands.execute(command("Update", r#"{"market_size":2000000}"#)).await.unwrap_err();
+    assert_eq!(error.to_string(), "the update changes nothing");
+    commands.execute(command("Archive", r#"{"reason":"merged into opportunity-7"}"#)).await.unwrap();
+    let state = commands.state("opportunity", "opportunity-123").await.unwrap().state.to_value();
+    assert_eq!((state["status"].as_str(), state["market_size"].as_u64()), (Some("archived"), Some(2_000_000)));
 }

@@ -16,6 +16,7 @@ crate::conformance_tests!(
     the_host_refuses_what_is_not_a_valid_plugin_and_stores_nothing,
     the_host_refuses_an_aggregate_type_served_by_another_plugin,
     a_refreshed_host_uses_the_new_version_and_a_held_one_keeps_working,
+    every_kind_of_plugin_is_described_when_added,
 );
 
 fn version(name: &str, hash: &str) -> NewPluginVersion {
@@ -127,4 +128,27 @@ async fn a_refreshed_host_uses_the_new_version_and_a_held_one_keeps_working(stor
     // A caller that took version 1 before the swap finishes on it.
     let state = tokio::task::spawn_blocking(move || held.initial_state("a-1")).await.unwrap().unwrap();
     assert!(state.as_str().contains("unopened"), "{state}");
+}
+
+async fn every_kind_of_plugin_is_described_when_added(store: Arc<dyn EventStore>) {
+    let host = plugin_host(store.clone()).await;
+    let aggregate = add_plugin(&host, "opportunity").await;
+    let migrator = add_plugin(&host, "opportunity-migrator").await;
+    let handler = add_plugin(&host, "account-summary").await;
+    let described = |record: &cairn::store::PluginVersionRecord| serde_json::from_str::<serde_json::Value>(&record.description).unwrap();
+    assert_eq!((aggregate.name.as_str(), aggregate.kind.as_str()), ("opportunity", "aggregate"));
+    assert_eq!(described(&aggregate), serde_json::json!({"aggregate_type":"opportunity","state_version":"1","snapshot_every":50}));
+    assert_eq!((migrator.name.as_str(), migrator.kind.as_str()), ("opportunity-migrator", "migrator"));
+    assert_eq!(
+        described(&migrator)["steps"][0],
+        serde_json::json!({"event_type":"OpportunityCreated","from_version":"1.0","to_version":"2.0"})
+    );
+    assert_eq!((handler.name.as_str(), handler.kind.as_str()), ("account-summary", "handler"));
+    assert_eq!(described(&handler), serde_json::json!({"name":"account-summary","event_types":[],"aggregate_types":["bank-account"]}));
+    // A plugin's kind is part of its name's identity.
+    let error = host
+        .add(PluginSource { bytes: plugin_bytes("opportunity-migrator"), requested_name: Some("opportunity".to_owned()), file_stem: None })
+        .await
+        .unwrap_err();
+    assert_eq!(error.to_string(), "plugin opportunity is an aggregate, but this file is a migrator; give it another name with --name");
 }

@@ -1,0 +1,135 @@
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::event::typed_event_fields;
+use crate::{Event, PluginError};
+
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit/cairn-plugin@0.1.0",
+        world: "handler-plugin",
+        pub_export_macro: true,
+        export_macro_name: "export_handler_world",
+        default_bindings_module: "cairn_sdk::__private::handler_bindings",
+    });
+}
+
+use bindings::cairn::plugin::read_model;
+use bindings::cairn::plugin::types as wire;
+use bindings::exports::cairn::plugin::handler as exported;
+
+/// An event handler or projection. The host filters events by
+/// `EVENT_TYPES` and `AGGREGATE_TYPES` before calling, passes them in
+/// batches, and commits the batch's read-model writes together with the
+/// handler's checkpoint, so an event's effects are applied exactly once.
+pub trait Handler {
+    /// The handler's name: its checkpoint and read models are kept under it.
+    const NAME: &'static str;
+    /// The event types to receive; empty means all.
+    const EVENT_TYPES: &'static [&'static str] = &[];
+    /// The aggregate types to receive; empty means all.
+    const AGGREGATE_TYPES: &'static [&'static str] = &[];
+
+    /// Handles one event. The event's body is its payload; read it into a
+    /// type of your own with [`Event::body_as`].
+    fn handle(event: Event<Value>, read_models: &mut ReadModels) -> Result<(), PluginError>;
+}
+
+/// JSON documents by collection and key, kept by the host for this handler.
+pub struct ReadModels {
+    _private: (),
+}
+
+impl ReadModels {
+    /// The document at `key`, if there is one.
+    pub fn get<T: DeserializeOwned>(&mut self, collection: &str, key: &str) -> Result<Option<T>, PluginError> {
+        match read_model::get(collection, key) {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|error| PluginError::internal(format!("read model {collection}/{key} is not the expected shape: {error}"))),
+        }
+    }
+
+    /// Writes the document at `key`.
+    pub fn put<T: Serialize>(&mut self, collection: &str, key: &str, value: &T) -> Result<(), PluginError> {
+        let text = serde_json::to_string(value).map_err(|error| PluginError::internal(format!("cannot write {collection}/{key}: {error}")))?;
+        read_model::put(collection, key, &text);
+        Ok(())
+    }
+
+    /// Deletes the document at `key`, if there is one.
+    pub fn delete(&mut self, collection: &str, key: &str) {
+        read_model::delete(collection, key);
+    }
+}
+
+impl Event<Value> {
+    /// The payload read into `T`.
+    pub fn body_as<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
+        T::deserialize(&self.body).map_err(|error| PluginError::invalid(format!("cannot read the payload: {error}")))
+    }
+}
+
+/// Connects a [`Handler`] to the generated bindings; used by [`crate::export_handler!`].
+pub struct HandlerAdapter<H>(std::marker::PhantomData<H>);
+
+fn to_wire(error: PluginError) -> wire::Error {
+    match error {
+        PluginError::Rejected(message) => wire::Error::Rejected(message),
+        PluginError::Invalid(message) => wire::Error::Invalid(message),
+        PluginError::Internal(message) => wire::Error::Internal(message),
+    }
+}
+
+impl<H: Handler> HandlerAdapter<H> {
+    fn handle_one(event: wire::Event, read_models: &mut ReadModels) -> Result<(), PluginError> {
+        let payload: Value = serde_json::from_str(&event.payload)
+            .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
+        let typed = typed_event_fields(
+            &event.id,
+            event.global_position,
+            &event.aggregate_type,
+            &event.aggregate_id,
+            event.stream_version,
+            &event.event_type,
+            &event.schema_version,
+            &event.timestamp,
+            &event.metadata,
+            (&event.correlation_id, &event.causation_id, &event.user_id, &event.source),
+            payload,
+        );
+        H::handle(typed, read_models)
+    }
+}
+
+impl<H: Handler> exported::Guest for HandlerAdapter<H> {
+    fn describe() -> exported::Info {
+        exported::Info {
+            name: H::NAME.to_owned(),
+            event_types: H::EVENT_TYPES.iter().map(|name| (*name).to_owned()).collect(),
+            aggregate_types: H::AGGREGATE_TYPES.iter().map(|name| (*name).to_owned()).collect(),
+        }
+    }
+
+    fn handle(events: Vec<wire::Event>) -> Result<(), exported::Failure> {
+        let mut read_models = ReadModels { _private: () };
+        for (index, event) in events.into_iter().enumerate() {
+            Self::handle_one(event, &mut read_models)
+                .map_err(|error| exported::Failure { index: index as u32, error: to_wire(error) })?;
+        }
+        Ok(())
+    }
+}
+
+/// Exports a [`Handler`] as this component's `handler-plugin` world.
+#[macro_export]
+macro_rules! export_handler {
+    ($handler:ty) => {
+        type __CairnHandlerAdapter = $crate::__private::HandlerAdapter<$handler>;
+        $crate::__private::handler_bindings::export_handler_world!(__CairnHandlerAdapter with_types_in $crate::__private::handler_bindings);
+    };
+}
