@@ -1,9 +1,41 @@
 #![deny(missing_docs)]
 //! Write Cairn plugins in Rust: implement a plain trait, export it with one
 //! macro, and build for `wasm32-wasip2`. The generated WebAssembly bindings
-//! stay inside this crate.
+//! stay inside this crate; a plugin contains only domain code.
 //!
-//! Enable exactly one feature: `aggregate`, `migrator` or `handler`.
+//! A component exports exactly one Cairn world, so enable exactly one
+//! feature: `aggregate` ([`Aggregate`], [`export_aggregate!`]), `migrator`
+//! (`Migrator`, `export_migrator!`) or `handler` (`Handler`,
+//! `export_handler!`).
+//!
+//! Everything crosses the boundary as JSON: payloads, metadata, commands and
+//! state. Typed events and commands are enums tagged the way Cairn stores
+//! them, `#[serde(tag = "event_type", content = "payload")]` and
+//! `#[serde(tag = "command_type", content = "payload")]`.
+//!
+//! Errors are [`PluginError`]: `rejected` for a business rule that refuses
+//! a command (the caller sees the message as it is), `invalid` for input
+//! the plugin cannot understand, `internal` for a bug. A panic also fails
+//! only the one call, but reports less.
+//!
+//! Plugins run in a sandbox with no files, network or environment; their
+//! clock always reads 2000-01-01T00:00:00Z and their random numbers are
+//! seeded, so that replaying history gives the same result every time.
+//! Each instance has 64 MiB of memory and each call 1 s of CPU by default.
+//!
+//! # Building
+//!
+//! ```toml
+//! [lib]
+//! crate-type = ["cdylib", "rlib"]   # rlib: test the plugin natively too
+//!
+//! [dependencies]
+//! cairn-sdk = { path = "../sdk", features = ["aggregate"] }
+//! serde = { version = "1", features = ["derive"] }
+//! ```
+//!
+//! `cargo build --release --target wasm32-wasip2` produces the component;
+//! `cairn plugin add target/wasm32-wasip2/release/NAME.wasm` registers it.
 //!
 //! # An aggregate
 //!
@@ -45,8 +77,68 @@
 //!     }
 //! }
 //!
+//! #[cfg(target_arch = "wasm32")]
 //! cairn_sdk::export_aggregate!(CounterAggregate);
+//!
+//! #[test]
+//! fn adding_adds() {
+//!     use cairn_sdk::testing::{apply, decide, initial_state, StoredEvent};
+//!     let events = decide::<CounterAggregate>(&initial_state::<CounterAggregate>("c-1"), "Add", r#"{"amount":2}"#).unwrap();
+//!     assert_eq!(events, [("Added".to_owned(), r#"{"amount":2}"#.to_owned())]);
+//!     let state = apply::<CounterAggregate>("{\"value\":1}", &[StoredEvent::new("c-1", 2, "Added", &events[0].1)]).unwrap();
+//!     assert_eq!(state, r#"{"value":3}"#);
+//! }
 //! ```
+//!
+//! # A migrator
+//!
+//! ```ignore
+//! use cairn_sdk::{Event, Migrator, PluginError, Step};
+//! use serde_json::Value;
+//!
+//! pub struct RenameMarketSize;
+//!
+//! impl Migrator for RenameMarketSize {
+//!     const STEPS: &'static [Step] = &[Step { event_type: "OpportunityCreated", from_version: "1.0", to_version: "2.0" }];
+//!
+//!     fn migrate(_step: &Step, event: Event<Value>) -> Result<Value, PluginError> {
+//!         let mut payload = event.body;
+//!         let object = payload.as_object_mut().ok_or_else(|| PluginError::invalid("the payload is not an object"))?;
+//!         if let Some(size) = object.remove("market_size") {
+//!             object.insert("market_size_estimate".to_owned(), size);
+//!         }
+//!         Ok(payload)
+//!     }
+//! }
+//!
+//! cairn_sdk::export_migrator!(RenameMarketSize);
+//! ```
+//!
+//! # A handler (projection)
+//!
+//! ```ignore
+//! use cairn_sdk::{Event, Handler, PluginError, ReadModels};
+//! use serde_json::Value;
+//!
+//! pub struct DepositTotals;
+//!
+//! impl Handler for DepositTotals {
+//!     const NAME: &'static str = "deposit-totals";
+//!     const EVENT_TYPES: &'static [&'static str] = &["MoneyDeposited"];
+//!
+//!     fn handle(event: Event<Value>, read_models: &mut ReadModels) -> Result<(), PluginError> {
+//!         let amount = event.body["amount"].as_i64().unwrap_or(0);
+//!         let total: i64 = read_models.get("totals", &event.aggregate_id)?.unwrap_or(0);
+//!         read_models.put("totals", &event.aggregate_id, &(total + amount))
+//!     }
+//! }
+//!
+//! cairn_sdk::export_handler!(DepositTotals);
+//! ```
+//!
+//! The plugins in this repository's `plugins/` directory are complete
+//! examples of each: `bank-account` and `opportunity` (aggregates),
+//! `opportunity-migrator`, and `account-summary` (a projection).
 
 #[cfg(any(
     all(feature = "aggregate", feature = "migrator"),
