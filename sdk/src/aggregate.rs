@@ -63,13 +63,7 @@ pub trait Aggregate {
 /// Connects an [`Aggregate`] to the generated bindings; used by [`crate::export_aggregate!`].
 pub struct Adapter<A>(PhantomData<A>);
 
-fn to_wire(error: PluginError) -> wire::Error {
-    match error {
-        PluginError::Rejected(message) => wire::Error::Rejected(message),
-        PluginError::Invalid(message) => wire::Error::Invalid(message),
-        PluginError::Internal(message) => wire::Error::Internal(message),
-    }
-}
+crate::event::wire_glue!();
 
 fn read_state<A: Aggregate>(state: &str) -> Result<A::State, PluginError> {
     serde_json::from_str(state).map_err(|error| PluginError::invalid(format!("state is not this aggregate's state: {error}")))
@@ -81,22 +75,7 @@ fn write_state<A: Aggregate>(state: &A::State) -> Result<String, PluginError> {
 
 fn typed_event<T: DeserializeOwned>(event: wire::Event) -> Result<Event<T>, PluginError> {
     let body = tagged_body("event_type", &event.event_type, &event.payload)?;
-    Ok(Event {
-        metadata_json: event.metadata,
-        id: event.id,
-        global_position: event.global_position,
-        aggregate_type: event.aggregate_type,
-        aggregate_id: event.aggregate_id,
-        stream_version: event.stream_version,
-        event_type: event.event_type,
-        schema_version: event.schema_version,
-        timestamp: event.timestamp,
-        correlation_id: event.correlation_id,
-        causation_id: event.causation_id,
-        user_id: event.user_id,
-        source: event.source,
-        body,
-    })
+    Ok(envelope(event, body))
 }
 
 impl<A: Aggregate> Adapter<A> {

@@ -60,39 +60,42 @@ pub struct Command<T> {
     pub body: T,
 }
 
-/// An [`Event`] from the envelope fields the host sends, around `body`.
-#[allow(clippy::too_many_arguments)]
-#[cfg(any(feature = "migrator", feature = "handler"))]
-pub(crate) fn typed_event_fields<T>(
-    id: &str,
-    global_position: u64,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    stream_version: u64,
-    event_type: &str,
-    schema_version: &str,
-    timestamp: &str,
-    metadata_json: &str,
-    (correlation_id, causation_id, user_id, source): (&Option<String>, &Option<String>, &Option<String>, &Option<String>),
-    body: T,
-) -> Event<T> {
-    Event {
-        id: id.to_owned(),
-        global_position,
-        aggregate_type: aggregate_type.to_owned(),
-        aggregate_id: aggregate_id.to_owned(),
-        stream_version,
-        event_type: event_type.to_owned(),
-        schema_version: schema_version.to_owned(),
-        timestamp: timestamp.to_owned(),
-        metadata_json: metadata_json.to_owned(),
-        correlation_id: correlation_id.clone(),
-        causation_id: causation_id.clone(),
-        user_id: user_id.clone(),
-        source: source.clone(),
-        body,
-    }
+/// The glue every world's adapter needs, for that world's own generated
+/// `wire` module (each world is generated separately, so the types differ):
+/// `to_wire` for errors and `envelope` for events.
+macro_rules! wire_glue {
+    () => {
+        fn to_wire(error: $crate::PluginError) -> wire::Error {
+            match error {
+                $crate::PluginError::Rejected(message) => wire::Error::Rejected(message),
+                $crate::PluginError::Invalid(message) => wire::Error::Invalid(message),
+                $crate::PluginError::Internal(message) => wire::Error::Internal(message),
+            }
+        }
+
+        /// The event's envelope around `body`, which the caller read from the payload.
+        #[allow(dead_code)]
+        fn envelope<T>(event: wire::Event, body: T) -> $crate::Event<T> {
+            $crate::Event {
+                id: event.id,
+                global_position: event.global_position,
+                aggregate_type: event.aggregate_type,
+                aggregate_id: event.aggregate_id,
+                stream_version: event.stream_version,
+                event_type: event.event_type,
+                schema_version: event.schema_version,
+                timestamp: event.timestamp,
+                metadata_json: event.metadata,
+                correlation_id: event.correlation_id,
+                causation_id: event.causation_id,
+                user_id: event.user_id,
+                source: event.source,
+                body,
+            }
+        }
+    };
 }
+pub(crate) use wire_glue;
 
 #[cfg(feature = "aggregate")]
 /// Reads a tagged body from a type name and a JSON payload: the pair

@@ -2,7 +2,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::event::typed_event_fields;
 use crate::{Event, PluginError};
 
 #[doc(hidden)]
@@ -77,32 +76,13 @@ impl Event<Value> {
 /// Connects a [`Handler`] to the generated bindings; used by [`crate::export_handler!`].
 pub struct HandlerAdapter<H>(std::marker::PhantomData<H>);
 
-fn to_wire(error: PluginError) -> wire::Error {
-    match error {
-        PluginError::Rejected(message) => wire::Error::Rejected(message),
-        PluginError::Invalid(message) => wire::Error::Invalid(message),
-        PluginError::Internal(message) => wire::Error::Internal(message),
-    }
-}
+crate::event::wire_glue!();
 
 impl<H: Handler> HandlerAdapter<H> {
     fn handle_one(event: wire::Event, read_models: &mut ReadModels) -> Result<(), PluginError> {
         let payload: Value = serde_json::from_str(&event.payload)
             .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
-        let typed = typed_event_fields(
-            &event.id,
-            event.global_position,
-            &event.aggregate_type,
-            &event.aggregate_id,
-            event.stream_version,
-            &event.event_type,
-            &event.schema_version,
-            &event.timestamp,
-            &event.metadata,
-            (&event.correlation_id, &event.causation_id, &event.user_id, &event.source),
-            payload,
-        );
-        H::handle(typed, read_models)
+        H::handle(envelope(event, payload), read_models)
     }
 }
 

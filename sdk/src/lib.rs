@@ -39,7 +39,7 @@
 //!
 //! # An aggregate
 //!
-//! ```ignore
+//! ```
 //! use cairn_sdk::{Aggregate, Command, Event, PluginError};
 //! use serde::{Deserialize, Serialize};
 //!
@@ -80,19 +80,21 @@
 //! #[cfg(target_arch = "wasm32")]
 //! cairn_sdk::export_aggregate!(CounterAggregate);
 //!
-//! #[test]
-//! fn adding_adds() {
-//!     use cairn_sdk::testing::{apply, decide, initial_state, StoredEvent};
-//!     let events = decide::<CounterAggregate>(&initial_state::<CounterAggregate>("c-1"), "Add", r#"{"amount":2}"#).unwrap();
-//!     assert_eq!(events, [("Added".to_owned(), r#"{"amount":2}"#.to_owned())]);
-//!     let state = apply::<CounterAggregate>("{\"value\":1}", &[StoredEvent::new("c-1", 2, "Added", &events[0].1)]).unwrap();
-//!     assert_eq!(state, r#"{"value":3}"#);
-//! }
+//! // Natively, `cairn_sdk::testing` runs the same code the host runs in wasm:
+//! use cairn_sdk::testing::{apply, decide, initial_state, StoredEvent};
+//! let events = decide::<CounterAggregate>(&initial_state::<CounterAggregate>("c-1"), "Add", r#"{"amount":2}"#).unwrap();
+//! assert_eq!(events, [("Added".to_owned(), r#"{"amount":2}"#.to_owned())]);
+//! let state = apply::<CounterAggregate>(r#"{"value":1}"#, &[StoredEvent::new("c-1", 2, "Added", &events[0].1)]).unwrap();
+//! assert_eq!(state, r#"{"value":3}"#);
+//! assert!(decide::<CounterAggregate>(&state, "Add", r#"{"amount":0}"#).is_err());
 //! ```
 //!
 //! # A migrator
 //!
-//! ```ignore
+//! With the `migrator` feature (`plugins/opportunity-migrator` is a complete,
+//! tested one):
+//!
+//! ```text
 //! use cairn_sdk::{Event, Migrator, PluginError, Step};
 //! use serde_json::Value;
 //!
@@ -116,7 +118,9 @@
 //!
 //! # A handler (projection)
 //!
-//! ```ignore
+//! With the `handler` feature (`plugins/account-summary` is a complete one):
+//!
+//! ```text
 //! use cairn_sdk::{Event, Handler, PluginError, ReadModels};
 //! use serde_json::Value;
 //!

@@ -1,6 +1,5 @@
 use serde_json::Value;
 
-use crate::event::typed_event_fields;
 use crate::{Event, PluginError};
 
 #[doc(hidden)]
@@ -48,13 +47,7 @@ pub trait Migrator {
 /// Connects a [`Migrator`] to the generated bindings; used by [`crate::export_migrator!`].
 pub struct MigratorAdapter<M>(std::marker::PhantomData<M>);
 
-fn to_wire(error: PluginError) -> wire::Error {
-    match error {
-        PluginError::Rejected(message) => wire::Error::Rejected(message),
-        PluginError::Invalid(message) => wire::Error::Invalid(message),
-        PluginError::Internal(message) => wire::Error::Internal(message),
-    }
-}
+crate::event::wire_glue!();
 
 impl<M: Migrator> MigratorAdapter<M> {
     fn migrate_event(mut event: wire::Event) -> Result<wire::Event, PluginError> {
@@ -69,20 +62,7 @@ impl<M: Migrator> MigratorAdapter<M> {
             })?;
         let payload: Value = serde_json::from_str(&event.payload)
             .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
-        let typed = typed_event_fields(
-            &event.id,
-            event.global_position,
-            &event.aggregate_type,
-            &event.aggregate_id,
-            event.stream_version,
-            &event.event_type,
-            &event.schema_version,
-            &event.timestamp,
-            &event.metadata,
-            (&event.correlation_id, &event.causation_id, &event.user_id, &event.source),
-            payload,
-        );
-        let migrated = M::migrate(step, typed)?;
+        let migrated = M::migrate(step, envelope(event.clone(), payload))?;
         event.payload = migrated.to_string();
         event.schema_version = step.to_version.to_owned();
         Ok(event)

@@ -3,25 +3,17 @@
 
 use std::sync::Arc;
 
-use wasmtime::Store;
-
 use super::bindings::aggregate::{AggregatePlugin as Bindings, AggregatePluginPre};
 use super::bindings::{command_to_wire, event_to_wire, new_event_from_wire, reply_from_wire};
 use super::error::{FailureReason, PluginCallError, PluginLoadError};
-use super::pool::{InstancePool, WorldPre};
+use super::pool::{world_pre, InstancePool};
 use super::sandbox::PluginState;
 use super::types::{AggregateInfo, CommandInput, PluginReply, ProposedEvent};
 use super::{CompiledPlugin, PluginRuntime};
 use crate::event::RecordedEvent;
 use crate::json::JsonText;
 
-impl WorldPre for AggregatePluginPre<PluginState> {
-    type Bindings = Bindings;
-
-    fn instantiate_into(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Bindings> {
-        self.instantiate(store)
-    }
-}
+world_pre!(AggregatePluginPre, Bindings);
 
 /// A loaded aggregate plugin. Calls are synchronous: run them on a blocking
 /// thread. Instances are reused; one that failed is thrown away.
@@ -33,9 +25,7 @@ pub struct AggregatePlugin {
 
 impl AggregatePlugin {
     pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
-        let instance_pre = runtime.instantiate_pre(&compiled.component)?;
-        let pre = AggregatePluginPre::new(instance_pre).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
-        let instances = InstancePool::new(runtime, name, pre);
+        let instances = InstancePool::link(runtime, name, compiled, AggregatePluginPre::new)?;
         let described = instances.call("describe", |store, bindings| bindings.cairn_plugin_aggregate().call_describe(store))?;
         let info = AggregateInfo {
             aggregate_type: described.aggregate_type,

@@ -3,23 +3,15 @@
 
 use std::sync::Arc;
 
-use wasmtime::Store;
-
 use super::bindings::handler::{HandlerPlugin as Bindings, HandlerPluginPre};
 use super::bindings::handler_info_from_wire;
 use super::error::{FailureReason, PluginLoadError};
-use super::pool::{InstancePool, WorldPre};
+use super::pool::{world_pre, InstancePool};
 use super::sandbox::PluginState;
 use super::types::HandlerInfo;
 use super::{CompiledPlugin, PluginRuntime};
 
-impl WorldPre for HandlerPluginPre<PluginState> {
-    type Bindings = Bindings;
-
-    fn instantiate_into(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Bindings> {
-        self.instantiate(store)
-    }
-}
+world_pre!(HandlerPluginPre, Bindings);
 
 pub struct HandlerPlugin {
     #[allow(dead_code)] // `handle` calls go through it once replay lands.
@@ -30,9 +22,7 @@ pub struct HandlerPlugin {
 
 impl HandlerPlugin {
     pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
-        let instance_pre = runtime.instantiate_pre(&compiled.component)?;
-        let pre = HandlerPluginPre::new(instance_pre).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
-        let instances = InstancePool::new(runtime, name, pre);
+        let instances = InstancePool::link(runtime, name, compiled, HandlerPluginPre::new)?;
         let described = instances.call("describe", |store, bindings| bindings.cairn_plugin_handler().call_describe(store))?;
         let info = handler_info_from_wire(described);
         if info.name.trim().is_empty() {

@@ -3,23 +3,15 @@
 
 use std::sync::Arc;
 
-use wasmtime::Store;
-
 use super::bindings::migrator::{MigratorPlugin as Bindings, MigratorPluginPre};
 use super::bindings::migration_step_from_wire;
 use super::error::{FailureReason, PluginLoadError};
-use super::pool::{InstancePool, WorldPre};
+use super::pool::{world_pre, InstancePool};
 use super::sandbox::PluginState;
 use super::types::MigrationStep;
 use super::{CompiledPlugin, PluginRuntime};
 
-impl WorldPre for MigratorPluginPre<PluginState> {
-    type Bindings = Bindings;
-
-    fn instantiate_into(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Bindings> {
-        self.instantiate(store)
-    }
-}
+world_pre!(MigratorPluginPre, Bindings);
 
 pub struct MigratorPlugin {
     #[allow(dead_code)] // `migrate` calls go through it once chains land.
@@ -30,9 +22,7 @@ pub struct MigratorPlugin {
 
 impl MigratorPlugin {
     pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
-        let instance_pre = runtime.instantiate_pre(&compiled.component)?;
-        let pre = MigratorPluginPre::new(instance_pre).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
-        let instances = InstancePool::new(runtime, name, pre);
+        let instances = InstancePool::link(runtime, name, compiled, MigratorPluginPre::new)?;
         let described = instances.call("describe", |store, bindings| bindings.cairn_plugin_migrator().call_describe(store))?;
         let steps: Vec<MigrationStep> = described.into_iter().map(migration_step_from_wire).collect();
         let mut problems = Vec::new();

@@ -4,11 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use wasmtime::component::InstancePre;
 use wasmtime::Store;
 
-use super::error::{FailureReason, PluginCallError};
+use super::error::{FailureReason, PluginCallError, PluginLoadError};
 use super::sandbox::PluginState;
-use super::PluginRuntime;
+use super::{CompiledPlugin, PluginRuntime};
 
 /// A pre-linked world that can be instantiated into a store: implemented
 /// for each world's generated `...Pre` type in `bindings`.
@@ -26,9 +27,35 @@ pub(crate) struct InstancePool<P: WorldPre> {
     idle: Mutex<Vec<Instance<P::Bindings>>>,
 }
 
+/// Implements [`WorldPre`] for a world's generated `...Pre` type.
+macro_rules! world_pre {
+    ($pre:ident, $bindings:ident) => {
+        impl $crate::runtime::pool::WorldPre for $pre<$crate::runtime::sandbox::PluginState> {
+            type Bindings = $bindings;
+
+            fn instantiate_into(
+                &self,
+                store: &mut wasmtime::Store<$crate::runtime::sandbox::PluginState>,
+            ) -> wasmtime::Result<$bindings> {
+                self.instantiate(store)
+            }
+        }
+    };
+}
+pub(crate) use world_pre;
+
 impl<P: WorldPre> InstancePool<P> {
-    pub fn new(runtime: Arc<PluginRuntime>, plugin_name: &str, pre: P) -> Self {
-        Self { runtime, plugin_name: plugin_name.to_owned(), pre, idle: Mutex::new(Vec::new()) }
+    /// Links `compiled` into its world (`link` wraps the linker's
+    /// `InstancePre` in the world's generated type) and makes the pool.
+    pub fn link(
+        runtime: Arc<PluginRuntime>,
+        plugin_name: &str,
+        compiled: &CompiledPlugin,
+        link: impl FnOnce(InstancePre<PluginState>) -> wasmtime::Result<P>,
+    ) -> Result<Self, PluginLoadError> {
+        let instance_pre = runtime.instantiate_pre(&compiled.component)?;
+        let pre = link(instance_pre).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
+        Ok(Self { runtime, plugin_name: plugin_name.to_owned(), pre, idle: Mutex::new(Vec::new()) })
     }
 
     pub fn plugin_name(&self) -> &str {
