@@ -243,3 +243,26 @@ fn concurrent_exec_processes_keep_one_postgres_stream_gapless() {
     let Some(cairn) = Cairn::with_postgres() else { return };
     concurrent_processes_keep_one_stream_gapless(cairn);
 }
+
+#[test]
+fn bench_plugins_prints_every_measure_beside_its_baseline() {
+    let cairn = Cairn::with_sqlite();
+    let scratch = cairn.directory().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let plugin_directory = plugin_path("bank-account").parent().unwrap().to_string_lossy().into_owned();
+    let output = cairn
+        .command()
+        .env("TMPDIR", &scratch)
+        .args(["bench", "plugins", "--plugin-directory", &plugin_directory, "--empty-calls", "50", "--apply-batches", "2", "--commands", "40", "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let row = |prefix: &str| rows.iter().find(|row| row["measure"].as_str().unwrap().starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` row in {rows:?}"));
+    assert!(row("bank-account apply in wasm")["versus_baseline"].as_str().unwrap().contains("× native"));
+    assert!(row("cold start from the compile cache")["versus_baseline"].as_str().unwrap().ends_with("× faster"));
+    assert!(row("exec on streams of 100+ events, state cached")["versus_baseline"].as_str().unwrap().contains("× the append p50"));
+    row("empty plugin call");
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
+}
