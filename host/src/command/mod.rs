@@ -4,7 +4,10 @@
 //! Invariants:
 //! - Events are appended with expected version = the version the decision
 //!   was made on, so a decision is never applied to a state it did not see.
-//! - A conflict re-runs load and decide, up to `max_retries` times.
+//! - A conflict re-runs load and decide, up to `max_retries` times. A command
+//!   decides on this process's cached state without reading the stream
+//!   first; if another writer moved the stream on, the append's expected
+//!   version fails, the cache entry is dropped, and the retry reads.
 //! - Plugin calls run on blocking threads, never on an async worker.
 
 mod error;
@@ -24,6 +27,7 @@ use crate::store::{PluginVersionRecord, StoreError};
 
 pub use error::CommandError;
 pub use state::{AggregateState, StateCache};
+use state::Freshness;
 
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
@@ -83,7 +87,8 @@ impl Commands {
     pub async fn state(&self, aggregate_type: &str, aggregate_id: &str) -> Result<AggregateState, CommandError> {
         let (plugin, record) = self.plugins.aggregate(aggregate_type).await?;
         let stream = StreamId::new(aggregate_type, aggregate_id);
-        state::load(self.plugins.store().as_ref(), &self.cache, &plugin, &record, &stream).await
+        let loaded = state::load(self.plugins.store().as_ref(), &self.cache, &plugin, &record, &stream, Freshness::Current).await?;
+        Ok(loaded.state)
     }
 
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
@@ -98,20 +103,29 @@ impl Commands {
         };
         let stream = StreamId::new(&request.aggregate_type, &request.aggregate_id);
         let mut attempts = 0;
+        let mut freshness = Freshness::Optimistic;
         loop {
             attempts += 1;
             // Looked up on every attempt: a retry after a swap uses the new version.
             let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
             let store = self.plugins.store();
-            let loaded = state::load(store.as_ref(), &self.cache, &plugin, &record, &stream).await?;
+            let loaded = state::load(store.as_ref(), &self.cache, &plugin, &record, &stream, freshness).await?;
             let decided = {
                 let plugin = plugin.clone();
-                let state = loaded.state.clone();
+                let state = loaded.state.state.clone();
                 let command = command.clone();
                 tokio::task::spawn_blocking(move || plugin.decide(&state, &command)).await.expect("decide does not panic")
             };
+            // An answer that appends nothing is never checked by an expected
+            // version, so it must not rest on a state that was not read.
+            let unchecked = decided.as_ref().map_or(true, |events| events.is_empty());
+            if unchecked && loaded.from_unread_cache {
+                freshness = Freshness::Current;
+                attempts -= 1;
+                continue;
+            }
             let decided = decided.map_err(CommandError::from_plugin)?;
-            let version = loaded.stream_version;
+            let version = loaded.state.stream_version;
             if decided.is_empty() {
                 return Ok(outcome(&request, command_id, version, Vec::new(), attempts, &record));
             }
@@ -120,10 +134,14 @@ impl Commands {
             match store.append(AppendRequest::to_stream(expected, new_events)).await {
                 Ok(appended) => {
                     let stream_version = appended.events.last().map_or(version, |event| event.stream_version);
+                    // The next command on this stream decides on the cache
+                    // without reading, so the cache moves past these events now.
+                    state::advance(&self.cache, &plugin, &record, &stream, loaded.state.state, &appended.events).await;
                     return Ok(outcome(&request, command_id, stream_version, appended.events, attempts, &record));
                 }
                 Err(conflict @ StoreError::Conflict { .. }) => {
                     self.cache.forget(&stream);
+                    freshness = Freshness::Current;
                     if attempts > self.max_retries {
                         return Err(CommandError::Conflict { attempts, source: conflict });
                     }

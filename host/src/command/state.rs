@@ -71,14 +71,42 @@ impl StateCache {
     }
 }
 
+/// How far to trust a cached state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Freshness {
+    /// Read the events after the cached state: for answers that must be current.
+    Current,
+    /// Use a cached state as it is. Commands do this: their append's expected
+    /// version fails if the stream moved on, and the retry reads.
+    Optimistic,
+}
+
+/// A loaded state, and whether it came from the cache without a read.
+pub(super) struct Loaded {
+    pub state: AggregateState,
+    pub from_unread_cache: bool,
+}
+
 pub(super) async fn load(
     store: &dyn EventStore,
     cache: &StateCache,
     plugin: &Arc<AggregatePlugin>,
     record: &PluginVersionRecord,
     stream: &StreamId,
-) -> Result<AggregateState, CommandError> {
+    freshness: Freshness,
+) -> Result<Loaded, CommandError> {
     let cached = cache.get(stream, plugin.content_hash());
+    if let (Freshness::Optimistic, Some((stream_version, state))) = (freshness, &cached) {
+        let state = AggregateState {
+            aggregate_type: stream.aggregate_type.clone(),
+            aggregate_id: stream.aggregate_id.clone(),
+            stream_version: *stream_version,
+            state: state.clone(),
+            plugin: record.name.clone(),
+            plugin_version: record.version,
+        };
+        return Ok(Loaded { state, from_unread_cache: true });
+    }
     let from_version = cached.as_ref().map_or(0, |(version, _)| *version) + 1;
     let events =
         store.read_stream(stream, &StreamRange { from_version: Some(from_version), ..StreamRange::default() }).await?;
@@ -105,12 +133,34 @@ pub(super) async fn load(
             (stream_version, state)
         }
     };
-    Ok(AggregateState {
+    let state = AggregateState {
         aggregate_type: stream.aggregate_type.clone(),
         aggregate_id: stream.aggregate_id.clone(),
         stream_version,
         state,
         plugin: record.name.clone(),
         plugin_version: record.version,
-    })
+    };
+    Ok(Loaded { state, from_unread_cache: false })
+}
+
+/// Folds events this process just appended into the cached state. A failure
+/// only drops the cache entry: the next load reads the stream.
+pub(super) async fn advance(
+    cache: &StateCache,
+    plugin: &Arc<AggregatePlugin>,
+    record: &PluginVersionRecord,
+    stream: &StreamId,
+    state: JsonText,
+    appended: &[crate::event::RecordedEvent],
+) {
+    let Some(last) = appended.last() else { return };
+    let stream_version = last.stream_version;
+    let plugin = plugin.clone();
+    let events = appended.to_vec();
+    let folded = tokio::task::spawn_blocking(move || plugin.apply(&state, &events)).await;
+    match folded {
+        Ok(Ok(state)) => cache.put(stream, &record.content_hash, stream_version, &state),
+        _ => cache.forget(stream),
+    }
 }

@@ -15,6 +15,7 @@ crate::conformance_tests!(
     concurrent_commands_on_one_aggregate_keep_the_stream_gapless,
     state_is_the_fold_of_the_stream,
     the_opportunity_aggregate_records_version_1_payloads,
+    a_runner_whose_cached_state_is_stale_neither_misdecides_nor_misrejects,
 );
 
 fn request(aggregate_id: &str, command_type: &str, payload: &str) -> CommandRequest {
@@ -166,4 +167,23 @@ async fn the_opportunity_aggregate_records_version_1_payloads(store: Arc<dyn Eve
     commands.execute(command("Archive", r#"{"reason":"merged into opportunity-7"}"#)).await.unwrap();
     let state = commands.state("opportunity", "opportunity-123").await.unwrap().state.to_value();
     assert_eq!((state["status"].as_str(), state["market_size"].as_u64()), (Some("archived"), Some(2_000_000)));
+}
+
+async fn a_runner_whose_cached_state_is_stale_neither_misdecides_nor_misrejects(store: Arc<dyn EventStore>) {
+    let first = bank(&store).await;
+    let second = Commands::new(first.plugins().clone());
+    first.execute(request("acc-1", "Open", r#"{"owner":"Ann"}"#)).await.unwrap();
+    first.execute(request("acc-1", "Deposit", r#"{"amount":10}"#)).await.unwrap();
+    // Another runner (another process, in effect) moves the stream on.
+    second.execute(request("acc-1", "Deposit", r#"{"amount":5}"#)).await.unwrap();
+    // On its cached state the first runner would reject this (balance 10);
+    // on the real stream it succeeds.
+    let withdrawn = first.execute(request("acc-1", "Withdraw", r#"{"amount":15}"#)).await.unwrap();
+    assert_eq!(withdrawn.stream_version, 4);
+    // And a command that appends would be decided on stale state: it
+    // conflicts, re-reads and succeeds on the second attempt.
+    second.execute(request("acc-1", "Deposit", r#"{"amount":1}"#)).await.unwrap();
+    let deposited = first.execute(request("acc-1", "Deposit", r#"{"amount":2}"#)).await.unwrap();
+    assert_eq!((deposited.stream_version, deposited.attempts), (6, 2));
+    assert_eq!(first.state("bank-account", "acc-1").await.unwrap().state.to_value()["balance"], 3);
 }
