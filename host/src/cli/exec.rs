@@ -2,7 +2,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cairn::command::{CommandError, CommandRequest, Commands, DEFAULT_MAX_RETRIES};
+use cairn::command::{CommandError, CommandRequest, StateTarget, DEFAULT_MAX_RETRIES};
 use cairn::plugins::DEFAULT_REFRESH_INTERVAL;
 use cairn::JsonText;
 use clap::Args;
@@ -41,9 +41,16 @@ pub struct ExecArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").args(["at_version", "at"])))]
 pub struct StateArgs {
     aggregate_type: String,
     aggregate_id: String,
+    /// The state after the event at this stream version (0: the initial state)
+    #[arg(long)]
+    at_version: Option<u64>,
+    /// The state after every event whose timestamp is at or before this RFC 3339 instant
+    #[arg(long, value_parser = super::append::parse_time)]
+    at: Option<chrono::DateTime<chrono::Utc>>,
     /// Print the state inside an object with the stream version and the plugin version
     #[arg(long)]
     with_version: bool,
@@ -77,10 +84,10 @@ pub async fn run_exec(cli: &Cli, args: &ExecArgs) -> anyhow::Result<()> {
         return run_command_stream(cli, args, path).await;
     }
     let request = single_request(args)?;
-    let plugins = cli.open_plugins(false).await?;
-    let commands = Commands::new(plugins).with_max_retries(args.max_retries);
+    let commands = cli.open_commands(false).await?.with_max_retries(args.max_retries);
     let outcome = commands.execute(request).await.map_err(command_failure)?;
     println!("{}", serde_json::to_string(&outcome)?);
+    commands.flush_snapshots().await;
     Ok(())
 }
 
@@ -111,12 +118,13 @@ fn single_request(args: &ExecArgs) -> anyhow::Result<CommandRequest> {
 
 /// Maps a command failure onto the CLI's exit codes: a rejection is 4,
 /// bad input 2, a conflict after retries 3 (through the store error).
-fn command_failure(error: CommandError) -> anyhow::Error {
+pub fn command_failure(error: CommandError) -> anyhow::Error {
     match error {
         CommandError::Rejected { plugin, message } => {
             anyhow::Error::new(Rejection(message)).context(format!("{plugin} rejected the command"))
         }
         CommandError::Invalid(problems) => UsageError(problems.join("; ")).into(),
+        error @ CommandError::VersionBeyondEnd { .. } => UsageError(error.to_string()).into(),
         // The plugin could not understand the command: bad input, not a fault.
         CommandError::Plugin(error @ cairn::runtime::PluginCallError { reason: cairn::runtime::FailureReason::Invalid(_), .. }) => {
             UsageError(error.to_string()).into()
@@ -131,9 +139,8 @@ fn command_failure(error: CommandError) -> anyhow::Error {
 /// Runs commands as they arrive, one result line each, until the input
 /// ends. A failed command is reported on its line and the stream goes on.
 async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyhow::Result<()> {
-    let plugins = cli.open_plugins(true).await?;
-    let _watch = plugins.watch(DEFAULT_REFRESH_INTERVAL);
-    let commands = Commands::new(plugins).with_max_retries(args.max_retries);
+    let commands = cli.open_commands(true).await?.with_max_retries(args.max_retries);
+    let _watch = commands.plugins().watch(DEFAULT_REFRESH_INTERVAL);
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<String>>(64);
     let path = path.clone();
     let reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
@@ -187,6 +194,7 @@ async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyho
         writeln!(out, "{report}")?;
         out.flush()?;
     }
+    commands.flush_snapshots().await;
     if failures > 0 {
         anyhow::bail!("{failures} of {line_number} commands failed; their lines say why");
     }
@@ -196,7 +204,7 @@ async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyho
 fn error_kind(error: &CommandError) -> &'static str {
     match error {
         CommandError::Rejected { .. } => "rejected",
-        CommandError::Invalid(_) => "invalid",
+        CommandError::Invalid(_) | CommandError::VersionBeyondEnd { .. } => "invalid",
         CommandError::Conflict { .. } => "conflict",
         CommandError::Plugin(_) => "plugin",
         CommandError::Plugins(_) => "plugins",
@@ -205,13 +213,21 @@ fn error_kind(error: &CommandError) -> &'static str {
 }
 
 pub async fn run_state(cli: &Cli, args: &StateArgs) -> anyhow::Result<()> {
-    let plugins = cli.open_plugins(false).await?;
-    let commands = Commands::new(plugins);
-    let state = commands.state(&args.aggregate_type, &args.aggregate_id).await.map_err(command_failure)?;
+    let commands = cli.open_commands(false).await?;
+    let target = match (args.at_version, args.at) {
+        (Some(version), _) => StateTarget::AtVersion(version),
+        (None, Some(instant)) => StateTarget::AtInstant(instant),
+        (None, None) => StateTarget::Latest,
+    };
+    let state = commands.state_at(&args.aggregate_type, &args.aggregate_id, target).await.map_err(command_failure)?;
+    if let Some(note) = &state.note {
+        eprintln!("note: {note}");
+    }
     if args.with_version {
         println!("{}", serde_json::to_string(&state)?);
     } else {
         println!("{}", state.state);
     }
+    commands.flush_snapshots().await;
     Ok(())
 }

@@ -1,10 +1,12 @@
 mod append;
+mod audit;
 mod bench;
 mod exec;
 mod exit;
 mod output;
 mod plugin;
 mod read;
+mod snapshot;
 
 use std::sync::Arc;
 
@@ -47,6 +49,14 @@ pub struct Cli {
     #[arg(long, global = true, conflicts_with = "compile_cache")]
     no_compile_cache: bool,
 
+    /// Snapshot every N events for every aggregate type [default: each plugin's snapshot-every, else 100]
+    #[arg(long, global = true, env = "CAIRN_SNAPSHOT_EVERY", value_parser = clap::value_parser!(u32).range(1..))]
+    snapshot_every: Option<u32>,
+
+    /// Snapshots kept per stream
+    #[arg(long, global = true, env = "CAIRN_SNAPSHOT_KEEP", default_value_t = cairn::command::DEFAULT_SNAPSHOTS_KEPT)]
+    snapshot_keep: usize,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -66,8 +76,13 @@ enum Command {
     Plugin(plugin::PluginCommand),
     /// Run a command through its aggregate plugin and append the events it decides
     Exec(exec::ExecArgs),
-    /// Print an aggregate's current state, folded through its plugin
+    /// Print an aggregate's state, now or at a version or instant, folded through its plugin
     State(exec::StateArgs),
+    /// Create, list, delete and rebuild aggregate snapshots
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+    /// Who changed an aggregate, when, what and why
+    Audit(audit::AuditArgs),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -101,6 +116,13 @@ impl Cli {
         }
     }
 
+    /// A command runner over the store's plugins, with the snapshot policy
+    /// from the flags.
+    async fn open_commands(&self, eager: bool) -> anyhow::Result<cairn::command::Commands> {
+        let policy = cairn::command::SnapshotPolicy { every: self.snapshot_every, keep: self.snapshot_keep.max(1) };
+        Ok(cairn::command::Commands::with_snapshot_policy(self.open_plugins(eager).await?, policy))
+    }
+
     /// The store and its plugins. `eager` loads every active plugin now
     /// (long-running processes); otherwise each loads on first use.
     async fn open_plugins(&self, eager: bool) -> anyhow::Result<Arc<PluginHost>> {
@@ -119,6 +141,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Plugin(command) => plugin::run(&cli, command).await,
         Command::Exec(args) => exec::run_exec(&cli, args).await,
         Command::State(args) => exec::run_state(&cli, args).await,
+        Command::Snapshot(command) => snapshot::run(&cli, command).await,
+        Command::Audit(args) => audit::run(&cli, args).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

@@ -31,3 +31,8 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
             || cause.downcast_ref::<serde_json::Error>().is_some_and(|json| json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
+
+/// A time for tables: UTC, to the second.
+pub fn format_time(instant: &chrono::DateTime<chrono::Utc>) -> String {
+    instant.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}

@@ -120,7 +120,7 @@ pub async fn run_log(cli: &Cli, args: &LogArgs) -> anyhow::Result<()> {
     ignore_broken_pipe(printed)
 }
 
-fn ignore_broken_pipe(result: anyhow::Result<()>) -> anyhow::Result<()> {
+pub(super) fn ignore_broken_pipe(result: anyhow::Result<()>) -> anyhow::Result<()> {
     match result {
         Err(error) if is_broken_pipe(&error) => Ok(()),
         other => other,

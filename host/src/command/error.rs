@@ -19,6 +19,9 @@ pub enum CommandError {
         source: StoreError,
     },
 
+    #[error("stream {stream} has {current} events, so version {requested} is beyond its end; ask for a version from 0 to {current}")]
+    VersionBeyondEnd { stream: crate::event::StreamId, requested: u64, current: u64 },
+
     #[error(transparent)]
     Plugin(PluginCallError),
 

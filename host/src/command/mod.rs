@@ -11,6 +11,8 @@
 //! - Plugin calls run on blocking threads, never on an async worker.
 
 mod error;
+mod manage;
+mod snapshots;
 mod state;
 
 use std::sync::Arc;
@@ -26,8 +28,11 @@ use crate::runtime::CheckedEvent;
 use crate::store::{PluginVersionRecord, StoreError};
 
 pub use error::CommandError;
-pub use state::{AggregateState, StateCache};
-use state::Freshness;
+pub use manage::RebuildReport;
+pub use snapshots::{LoadMetrics, LoadStatistics, SnapshotPolicy, DEFAULT_SNAPSHOTS_KEPT, DEFAULT_SNAPSHOT_EVERY};
+pub use state::{AggregateState, StateCache, StateTarget};
+use snapshots::SnapshotWriter;
+use state::{Freshness, LoadContext};
 
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
@@ -66,12 +71,50 @@ pub struct CommandOutcome {
 pub struct Commands {
     plugins: Arc<PluginHost>,
     cache: Arc<StateCache>,
+    snapshots: Arc<SnapshotWriter>,
+    metrics: Arc<LoadMetrics>,
     max_retries: u32,
 }
 
 impl Commands {
     pub fn new(plugins: Arc<PluginHost>) -> Self {
-        Self { plugins, cache: Arc::new(StateCache::default()), max_retries: DEFAULT_MAX_RETRIES }
+        Self::with_snapshot_policy(plugins, SnapshotPolicy::default())
+    }
+
+    pub fn with_snapshot_policy(plugins: Arc<PluginHost>, policy: SnapshotPolicy) -> Self {
+        let metrics = Arc::new(LoadMetrics::default());
+        let snapshots = Arc::new(SnapshotWriter::new(plugins.store().clone(), policy, metrics.clone()));
+        Self { plugins, cache: Arc::new(StateCache::default()), snapshots, metrics, max_retries: DEFAULT_MAX_RETRIES }
+    }
+
+    pub fn snapshot_policy(&self) -> SnapshotPolicy {
+        self.snapshots.policy
+    }
+
+    /// Snapshot hits and misses, and events folded, since this runner started.
+    pub fn load_statistics(&self) -> LoadStatistics {
+        self.metrics.statistics()
+    }
+
+    /// Waits for the snapshot writes started so far; a one-shot process
+    /// calls it before exiting, after it has answered.
+    pub async fn flush_snapshots(&self) {
+        self.snapshots.flush().await;
+    }
+
+    fn context<'a>(
+        &'a self,
+        plugin: &'a Arc<crate::runtime::AggregatePlugin>,
+        record: &'a PluginVersionRecord,
+    ) -> LoadContext<'a> {
+        LoadContext {
+            store: self.plugins.store().as_ref(),
+            cache: &self.cache,
+            snapshots: &self.snapshots,
+            metrics: &self.metrics,
+            plugin,
+            record,
+        }
     }
 
     pub fn with_max_retries(mut self, max_retries: u32) -> Self {
@@ -85,9 +128,19 @@ impl Commands {
 
     /// The current state of one aggregate.
     pub async fn state(&self, aggregate_type: &str, aggregate_id: &str) -> Result<AggregateState, CommandError> {
+        self.state_at(aggregate_type, aggregate_id, StateTarget::Latest).await
+    }
+
+    /// The state of one aggregate now, at a stream version, or at an instant.
+    pub async fn state_at(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        target: StateTarget,
+    ) -> Result<AggregateState, CommandError> {
         let (plugin, record) = self.plugins.aggregate(aggregate_type).await?;
         let stream = StreamId::new(aggregate_type, aggregate_id);
-        let loaded = state::load(self.plugins.store().as_ref(), &self.cache, &plugin, &record, &stream, Freshness::Current).await?;
+        let loaded = state::load(&self.context(&plugin, &record), &stream, target, Freshness::Current).await?;
         Ok(loaded.state)
     }
 
@@ -109,7 +162,8 @@ impl Commands {
             // Looked up on every attempt: a retry after a swap uses the new version.
             let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
             let store = self.plugins.store();
-            let loaded = state::load(store.as_ref(), &self.cache, &plugin, &record, &stream, freshness).await?;
+            let context = self.context(&plugin, &record);
+            let loaded = state::load(&context, &stream, StateTarget::Latest, freshness).await?;
             let decided = {
                 let plugin = plugin.clone();
                 let state = loaded.state.state.clone();
@@ -136,7 +190,7 @@ impl Commands {
                     let stream_version = appended.events.last().map_or(version, |event| event.stream_version);
                     // The next command on this stream decides on the cache
                     // without reading, so the cache moves past these events now.
-                    state::advance(&self.cache, &plugin, &record, &stream, loaded.state.state, &appended.events).await;
+                    state::advance(&context, &stream, &loaded.state, &appended.events).await;
                     return Ok(outcome(&request, command_id, stream_version, appended.events, attempts, &record));
                 }
                 Err(conflict @ StoreError::Conflict { .. }) => {

@@ -17,6 +17,7 @@ mod head;
 mod limits;
 mod plan;
 mod plugin_catalog;
+mod snapshots;
 pub mod postgres;
 pub mod sqlite;
 mod url;
@@ -36,6 +37,7 @@ pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
+pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};
 pub use url::{StoreUrl, DEFAULT_STORE_URL};
 pub use validate::{validate_append, validate_append_located};
 
@@ -74,7 +76,7 @@ pub struct CountByName {
 /// What every backend provides. The consumers of the store (the CLI, the
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
-pub trait EventStore: PluginCatalog + Send + Sync + 'static {
+pub trait EventStore: PluginCatalog + SnapshotStore + Send + Sync + 'static {
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
@@ -95,6 +97,14 @@ pub trait EventStore: PluginCatalog + Send + Sync + 'static {
 
     /// The stream's current version; 0 when the stream has no events.
     async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError>;
+
+    /// The lowest version of the stream whose `timestamp` is after `instant`,
+    /// or `None` when every event is at or before it.
+    async fn first_version_after(&self, stream: &StreamId, instant: DateTime<Utc>) -> Result<Option<u64>, StoreError>;
+
+    /// The streams of one aggregate type with their current versions, in
+    /// aggregate-id order, after `after_id` (empty: from the start).
+    async fn streams_of_type(&self, aggregate_type: &str, after_id: &str, limit: usize) -> Result<Vec<(String, u64)>, StoreError>;
 
     /// The highest committed position; 0 for an empty log.
     async fn head_position(&self) -> Result<u64, StoreError>;

@@ -4,6 +4,7 @@
 //!   CAIRN_TEST_POSTGRES_URL is set, PostgreSQL.
 //! - `commands`: commands and state through aggregate plugins, on both backends.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
+//! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
 //! - `runtime`: the plugin runtime against the components `plugins/build` makes.
 //! - `cli`: the real `cairn` binary against real SQLite files and PostgreSQL.
 
@@ -12,4 +13,5 @@ mod commands;
 mod conformance;
 mod registry;
 mod runtime;
+mod snapshots;
 mod support;

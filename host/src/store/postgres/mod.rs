@@ -7,6 +7,7 @@
 //! gap-free, and a tailing reader can never skip an event.
 
 mod plugin_catalog;
+mod snapshots;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -354,6 +355,35 @@ impl EventStore for PostgresStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(version as u64)
+    }
+
+    async fn first_version_after(
+        &self,
+        stream: &StreamId,
+        instant: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<u64>, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar(include_str!("../../../queries/postgres/first_version_after.sql"))
+            .bind(&stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(instant)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version.map(|version| version as u64))
+    }
+
+    async fn streams_of_type(
+        &self,
+        aggregate_type: &str,
+        after_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(include_str!("../../../queries/postgres/streams_of_type.sql"))
+            .bind(aggregate_type)
+            .bind(after_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(id, version)| (id, version as u64)).collect())
     }
 
     async fn head_position(&self) -> Result<u64, StoreError> {

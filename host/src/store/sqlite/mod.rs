@@ -6,6 +6,7 @@
 //! never block the writer.
 
 mod plugin_catalog;
+mod snapshots;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -315,6 +316,35 @@ impl EventStore for SqliteStore {
             .fetch_one(&self.read_pool)
             .await?;
         Ok(version as u64)
+    }
+
+    async fn first_version_after(
+        &self,
+        stream: &StreamId,
+        instant: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<u64>, StoreError> {
+        let version: Option<i64> = sqlx::query_scalar(include_str!("../../../queries/sqlite/first_version_after.sql"))
+            .bind(&stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(instant.timestamp_micros())
+            .fetch_one(&self.read_pool)
+            .await?;
+        Ok(version.map(|version| version as u64))
+    }
+
+    async fn streams_of_type(
+        &self,
+        aggregate_type: &str,
+        after_id: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(include_str!("../../../queries/sqlite/streams_of_type.sql"))
+            .bind(aggregate_type)
+            .bind(after_id)
+            .bind(limit as i64)
+            .fetch_all(&self.read_pool)
+            .await?;
+        Ok(rows.into_iter().map(|(id, version)| (id, version as u64)).collect())
     }
 
     async fn head_position(&self) -> Result<u64, StoreError> {

@@ -1,0 +1,1 @@
+DELETE FROM cairn_snapshots WHERE aggregate_type = ?1 AND (?2 IS NULL OR aggregate_id = ?2)
