@@ -4,6 +4,7 @@
 //! Performance goals live here and never in timed tests.
 
 pub mod plugins;
+pub mod snapshots;
 pub mod store;
 
 use std::time::Duration;

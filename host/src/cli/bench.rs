@@ -13,6 +13,24 @@ pub enum BenchCommand {
     /// The plugin boundary: empty calls, apply against native code, exec
     /// latency against a plain append, and cold starts with and without the compile cache
     Plugins(PluginBenchArgs),
+    /// Loading a long stream without snapshots and with snapshots every 100 events
+    Snapshots(SnapshotBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotBenchArgs {
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Events in the stream
+    #[arg(long, default_value_t = 10_000)]
+    stream_events: u64,
+    /// Loads timed per measure
+    #[arg(long, default_value_t = 200)]
+    loads: usize,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +84,15 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 commands: args.commands,
             };
             let report = cairn::bench::plugins::run(&config).await.context("plugin benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Snapshots(args) => {
+            let config = cairn::bench::snapshots::SnapshotBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                stream_events: args.stream_events,
+                loads: args.loads,
+            };
+            let report = cairn::bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
             print_report(&report, args.json)
         }
     }

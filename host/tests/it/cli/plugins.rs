@@ -266,3 +266,66 @@ fn bench_plugins_prints_every_measure_beside_its_baseline() {
     row("empty plugin call");
     assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
 }
+
+#[test]
+fn time_travel_audit_and_snapshot_commands_work_end_to_end() {
+    let cairn = Cairn::with_sqlite();
+    assert_exit(&cairn.run(&["plugin", "add", &path_text("bank-account")]), 0);
+    assert_exit(&cairn.run(&["exec", "bank-account", "acc-1", "Open", r#"{"owner":"Ann"}"#, "--metadata", r#"{"user_id":"clerk-7","correlation_id":"signup-1"}"#]), 0);
+    for amount in ["10", "20", "30"] {
+        assert_exit(&cairn.run(&["--snapshot-every", "2", "exec", "bank-account", "acc-1", "Deposit", &format!(r#"{{"amount":{amount}}}"#)]), 0);
+    }
+    let listed = json_lines(&cairn.run(&["snapshot", "list", "bank-account", "acc-1", "--json"]));
+    assert_eq!(listed.iter().map(|s| s["stream_version"].as_u64().unwrap()).collect::<Vec<_>>(), [4, 2], "written every 2 events by exec");
+
+    let at_three = &json_lines(&cairn.run(&["state", "bank-account", "acc-1", "--at-version", "3", "--with-version"]))[0];
+    assert_eq!((at_three["state"]["balance"].as_i64(), at_three["snapshot_version"].as_u64()), (Some(30), Some(2)));
+    let beyond = cairn.run(&["state", "bank-account", "acc-1", "--at-version", "9"]);
+    assert_exit(&beyond, 2);
+    assert!(stderr(&beyond).contains("has 4 events, so version 9 is beyond its end"), "{}", stderr(&beyond));
+    let long_ago = cairn.run(&["state", "bank-account", "acc-1", "--at", "2001-01-01T00:00:00Z"]);
+    assert_exit(&long_ago, 0);
+    assert!(stderr(&long_ago).contains("is before the stream's first event"), "{}", stderr(&long_ago));
+    assert_eq!(json_lines(&long_ago)[0]["status"], "unopened");
+
+    let audit = cairn.run(&["audit", "bank-account", "acc-1", "--user", "clerk-7"]);
+    assert_exit(&audit, 0);
+    let table = String::from_utf8_lossy(&audit.stdout);
+    assert!(table.contains("clerk-7 via bank-account@1") && table.contains("AccountOpened v1.0") && table.contains("correlation signup-1"), "{table}");
+    assert!(!table.contains("MoneyDeposited"), "the user filter leaves out the deposits");
+    assert_eq!(json_lines(&cairn.run(&["audit", "bank-account", "acc-1", "--type", "MoneyDeposited", "--json"])).len(), 3);
+
+    assert_exit(&cairn.run(&["snapshot", "delete", "bank-account"]), 0);
+    let rebuilt = cairn.run(&["snapshot", "rebuild", "bank-account", "--quiet"]);
+    assert_exit(&rebuilt, 0);
+    assert_eq!(String::from_utf8_lossy(&rebuilt.stdout).trim(), "1 streams of bank-account: 1 snapshots written, 0 already current");
+    let created = cairn.run(&["snapshot", "create", "bank-account", "acc-1", "--at-version", "1"]);
+    assert_exit(&created, 0);
+    assert_eq!(json_lines(&cairn.run(&["snapshot", "list", "bank-account", "acc-1", "--json"])).len(), 2);
+}
+
+#[test]
+fn bench_snapshots_compares_loads_with_and_without_snapshots() {
+    let cairn = Cairn::with_sqlite();
+    let scratch = cairn.directory().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let plugin_directory = plugin_path("bank-account").parent().unwrap().to_string_lossy().into_owned();
+    let output = cairn
+        .command()
+        .env("TMPDIR", &scratch)
+        .args(["bench", "snapshots", "--plugin-directory", &plugin_directory, "--stream-events", "450", "--loads", "3", "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let measures: Vec<&str> = report["rows"].as_array().unwrap().iter().map(|row| row["measure"].as_str().unwrap()).collect();
+    assert_eq!(
+        measures,
+        [
+            "load without snapshots, 450 events: p50 / p99",
+            "load from a snapshot at version 400, 0 events to apply",
+            "load at version 399: snapshot at 300 + 99 events",
+        ]
+    );
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "the benchmark removed its throwaway store");
+}
