@@ -11,7 +11,7 @@ use crate::support::{add_plugin, plugin_host};
 crate::conformance_tests!(
     snapshot_storage_keeps_the_newest_and_deletes_by_stream_or_type,
     states_through_snapshots_equal_states_from_all_events,
-    unusable_snapshots_are_ignored_and_replaced,
+    snapshots_of_another_state_version_or_damaged_are_ignored_and_replaced,
     time_travel_by_instant_includes_exactly_the_events_at_or_before_it,
     versions_beyond_the_end_are_refused_with_the_current_version,
     a_rebuild_writes_fresh_snapshots_and_resumes,
@@ -95,7 +95,7 @@ async fn states_through_snapshots_equal_states_from_all_events(store: Arc<dyn Ev
     assert!(statistics.snapshot_hits >= 6 && statistics.snapshot_misses >= 3, "{statistics:?}");
 }
 
-async fn unusable_snapshots_are_ignored_and_replaced(store: Arc<dyn EventStore>) {
+async fn snapshots_of_another_state_version_or_damaged_are_ignored_and_replaced(store: Arc<dyn EventStore>) {
     let commands = account(&store, 1_000, 30).await;
     let stream = StreamId::new("bank-account", "acc");
     // A damaged row and one from another state version, both newer than any real one.
@@ -108,6 +108,11 @@ async fn unusable_snapshots_are_ignored_and_replaced(store: Arc<dyn EventStore>)
     fresh.flush_snapshots().await;
     let newest = &store.snapshots(&stream, u64::MAX, 1).await.unwrap()[0];
     assert_eq!((newest.stream_version, newest.state.as_str()), (31, loaded.state.as_str()), "the load replaced the damaged one");
+    // Another build of the plugin that declares the same state-version may use it.
+    store.delete_snapshots("bank-account", None).await.unwrap();
+    store.save_snapshot(&NewSnapshot { plugin_content_hash: "another-build".to_owned(), ..snapshot(31, loaded.state.as_str(), "1") }, 3).await.unwrap();
+    let from_other_build = Commands::new(commands.plugins().clone()).state("bank-account", "acc").await.unwrap();
+    assert_eq!((from_other_build.snapshot_version, from_other_build.state), (Some(31), loaded.state));
 }
 
 async fn time_travel_by_instant_includes_exactly_the_events_at_or_before_it(store: Arc<dyn EventStore>) {
@@ -137,6 +142,17 @@ async fn time_travel_by_instant_includes_exactly_the_events_at_or_before_it(stor
     assert_eq!(may_2.snapshot_version, Some(1), "a snapshot older than the target is used");
     assert_eq!(balance_at("2026-05-03T09:00:00Z").await.state.to_value()["balance"], 107, "at the instant counts");
     assert_eq!(balance_at("2026-06-01T00:00:00Z").await.state.to_value()["balance"], 57);
+    // A full replay (no snapshots, nothing cached) agrees at every instant.
+    let instants = ["2026-05-01T09:00:00Z", "2026-05-02T12:00:00Z", "2026-05-03T09:00:00Z", "2026-06-01T00:00:00Z"];
+    let mut through_snapshot = Vec::new();
+    for instant in instants {
+        through_snapshot.push(commands.state_at("bank-account", "acc", StateTarget::AtInstant(at(instant))).await.unwrap().state);
+    }
+    store.delete_snapshots("bank-account", None).await.unwrap();
+    for (instant, expected) in instants.iter().zip(through_snapshot) {
+        let replayed = Commands::new(commands.plugins().clone()).state_at("bank-account", "acc", StateTarget::AtInstant(at(instant))).await.unwrap();
+        assert_eq!((replayed.snapshot_version, replayed.state), (None, expected), "at {instant}");
+    }
     let before = balance_at("2026-04-01T00:00:00Z").await;
     assert_eq!((before.stream_version, before.state.to_value()["status"].as_str()), (0, Some("unopened")));
     assert!(before.note.unwrap().contains("before the stream's first event (2026-05-01T09:00:00.000000Z)"));
@@ -166,4 +182,44 @@ async fn a_rebuild_writes_fresh_snapshots_and_resumes(store: Arc<dyn EventStore>
     let snapshot = &commands.snapshots("bank-account", "acc").await.unwrap()[0];
     assert_eq!(snapshot.stream_version, 6);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&snapshot.state).unwrap()["balance"], 15);
+}
+
+/// Drops the snapshot table behind the store's back, so every snapshot write fails.
+async fn break_snapshot_table(test_store: &crate::support::TestStore) {
+    use sqlx::Connection;
+    match &test_store.url {
+        cairn::store::StoreUrl::Sqlite { path } => {
+            let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+            sqlx::query("DROP TABLE cairn_snapshots").execute(&mut connection).await.unwrap();
+        }
+        cairn::store::StoreUrl::Postgres { url, schema } => {
+            let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+            let schema = schema.as_deref().unwrap();
+            sqlx::query(&format!("DROP TABLE \"{schema}\".cairn_snapshots")).execute(&mut connection).await.unwrap();
+        }
+    }
+}
+
+async fn a_failed_snapshot_write_does_not_fail_the_command(test_store: crate::support::TestStore) {
+    let commands = account(&test_store.store, 2, 1).await;
+    break_snapshot_table(&test_store).await;
+    for amount in [5, 6, 7] {
+        commands.execute(deposit("acc", amount)).await.expect("the command succeeds although its snapshot cannot be written");
+    }
+    commands.flush_snapshots().await;
+    let statistics = commands.load_statistics();
+    assert!(statistics.snapshot_write_failures >= 1, "{statistics:?}");
+    assert_eq!(test_store.store.stream_version(&StreamId::new("bank-account", "acc")).await.unwrap(), 5);
+    test_store.remove().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_snapshot_write_does_not_fail_the_command_on_sqlite() {
+    a_failed_snapshot_write_does_not_fail_the_command(crate::support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_snapshot_write_does_not_fail_the_command_on_postgres() {
+    let Some(test_store) = crate::support::postgres_store().await else { return };
+    a_failed_snapshot_write_does_not_fail_the_command(test_store).await;
 }
