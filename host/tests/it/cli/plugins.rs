@@ -244,27 +244,34 @@ fn concurrent_exec_processes_keep_one_postgres_stream_gapless() {
     concurrent_processes_keep_one_stream_gapless(cairn);
 }
 
-#[test]
-fn bench_plugins_prints_every_measure_beside_its_baseline() {
+/// Runs `cairn bench ARGS --json` with a temporary directory of its own,
+/// and returns the report and that directory, which should end up empty.
+fn run_bench(args: &[&str]) -> (Value, tempfile::TempDir) {
     let cairn = Cairn::with_sqlite();
-    let scratch = cairn.directory().join("scratch");
-    std::fs::create_dir_all(&scratch).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
     let plugin_directory = plugin_path("bank-account").parent().unwrap().to_string_lossy().into_owned();
     let output = cairn
         .command()
-        .env("TMPDIR", &scratch)
-        .args(["bench", "plugins", "--plugin-directory", &plugin_directory, "--empty-calls", "50", "--apply-batches", "2", "--commands", "40", "--json"])
+        .env("TMPDIR", scratch.path())
+        .arg("bench")
+        .args(args)
+        .args(["--plugin-directory", &plugin_directory, "--json"])
         .output()
         .unwrap();
     assert_exit(&output, 0);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    (serde_json::from_slice(&output.stdout).unwrap(), scratch)
+}
+
+#[test]
+fn bench_plugins_prints_every_measure_beside_its_baseline() {
+    let (report, scratch) = run_bench(&["plugins", "--empty-calls", "50", "--apply-batches", "2", "--commands", "40"]);
     let rows = report["rows"].as_array().unwrap();
     let row = |prefix: &str| rows.iter().find(|row| row["measure"].as_str().unwrap().starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` row in {rows:?}"));
     assert!(row("bank-account apply in wasm")["versus_baseline"].as_str().unwrap().contains("× native"));
     assert!(row("cold start from the compile cache")["versus_baseline"].as_str().unwrap().ends_with("× faster"));
     assert!(row("exec on streams of 100+ events, state cached")["versus_baseline"].as_str().unwrap().contains("× the append p50"));
     row("empty plugin call");
-    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
 }
 
 #[test]
@@ -306,18 +313,7 @@ fn time_travel_audit_and_snapshot_commands_work_end_to_end() {
 
 #[test]
 fn bench_snapshots_compares_loads_with_and_without_snapshots() {
-    let cairn = Cairn::with_sqlite();
-    let scratch = cairn.directory().join("scratch");
-    std::fs::create_dir_all(&scratch).unwrap();
-    let plugin_directory = plugin_path("bank-account").parent().unwrap().to_string_lossy().into_owned();
-    let output = cairn
-        .command()
-        .env("TMPDIR", &scratch)
-        .args(["bench", "snapshots", "--plugin-directory", &plugin_directory, "--stream-events", "450", "--loads", "3", "--json"])
-        .output()
-        .unwrap();
-    assert_exit(&output, 0);
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (report, scratch) = run_bench(&["snapshots", "--stream-events", "450", "--loads", "3"]);
     let measures: Vec<&str> = report["rows"].as_array().unwrap().iter().map(|row| row["measure"].as_str().unwrap()).collect();
     assert_eq!(
         measures,
@@ -327,5 +323,5 @@ fn bench_snapshots_compares_loads_with_and_without_snapshots() {
             "load at version 399: snapshot at 300 + 99 events",
         ]
     );
-    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0, "the benchmark removed its throwaway store");
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store");
 }
