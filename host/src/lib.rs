@@ -8,6 +8,7 @@ pub mod command;
 pub mod event;
 pub mod import;
 pub mod json;
+pub mod migrate;
 pub mod plugins;
 pub mod runtime;
 pub mod store;

@@ -207,6 +207,7 @@ fn error_kind(error: &CommandError) -> &'static str {
         CommandError::Invalid(_) | CommandError::VersionBeyondEnd { .. } => "invalid",
         CommandError::Conflict { .. } => "conflict",
         CommandError::Plugin(_) => "plugin",
+        CommandError::Upcast(_) => "upcast",
         CommandError::Plugins(_) => "plugins",
         CommandError::Store(_) => "store",
     }

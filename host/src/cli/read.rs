@@ -21,6 +21,9 @@ pub struct ReadArgs {
     /// Last stream version to print
     #[arg(long)]
     to: Option<u64>,
+    /// Print events exactly as stored, without upcasting them through the active migrators
+    #[arg(long)]
+    raw: bool,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +57,9 @@ pub struct LogArgs {
     /// Keep waiting for new events after the end of the log
     #[arg(long)]
     follow: bool,
+    /// Print events exactly as stored, without upcasting them through the active migrators
+    #[arg(long)]
+    raw: bool,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +74,8 @@ pub async fn run_read(cli: &Cli, args: &ReadArgs) -> anyhow::Result<()> {
     let stream = StreamId::new(&args.aggregate_type, &args.aggregate_id);
     let range = StreamRange { from_version: args.from, to_version: args.to, limit: None };
     let events = store.read_stream(&stream, &range).await.with_context(|| format!("cannot read stream {stream}"))?;
+    let upcaster = Upcaster::open(cli, &store, args.raw, false).await?;
+    let events = upcaster.upcast(events).await?;
     let mut printer = EventPrinter::new();
     let printed: anyhow::Result<()> = events.iter().try_for_each(|event| printer.print(event)).and_then(|_| printer.flush());
     ignore_broken_pipe(printed)
@@ -86,6 +94,7 @@ pub async fn run_log(cli: &Cli, args: &LogArgs) -> anyhow::Result<()> {
         until: args.until,
         to_position: None,
     };
+    let upcaster = Upcaster::open(cli, &store, args.raw, args.follow).await?;
     let mut printer = EventPrinter::new();
     let mut remaining = args.limit.unwrap_or(u64::MAX);
     let printed: anyhow::Result<()> = async {
@@ -94,7 +103,9 @@ pub async fn run_log(cli: &Cli, args: &LogArgs) -> anyhow::Result<()> {
             futures::pin_mut!(events);
             while remaining > 0 {
                 let Some(event) = events.next().await else { break };
-                printer.print(&event.context("cannot read the log")?)?;
+                for event in upcaster.upcast(vec![event.context("cannot read the log")?]).await? {
+                    printer.print(&event)?;
+                }
                 printer.flush()?;
                 remaining -= 1;
             }
@@ -106,11 +117,12 @@ pub async fn run_log(cli: &Cli, args: &LogArgs) -> anyhow::Result<()> {
             let page = store.read_log(&filter, after, page_size).await.context("cannot read the log")?;
             let Some(last) = page.last() else { break };
             after = last.global_position;
-            for event in &page {
+            let full_page = page.len() == page_size;
+            remaining -= page.len() as u64;
+            for event in &upcaster.upcast(page).await? {
                 printer.print(event)?;
             }
-            remaining -= page.len() as u64;
-            if page.len() < page_size {
+            if !full_page {
                 break;
             }
         }
@@ -154,4 +166,37 @@ pub async fn run_stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
     }
     println!("{table}");
     Ok(())
+}
+
+/// Upcasts what `read` and `log` print through the active migrators, unless
+/// `--raw` asks for the stored bytes. It opens the plugin host only when
+/// the registry holds a migrator, and a following reader keeps watching
+/// the registry, so a migrator added meanwhile applies to the next events.
+struct Upcaster {
+    plugins: Option<std::sync::Arc<cairn::plugins::PluginHost>>,
+}
+
+impl Upcaster {
+    async fn open(cli: &Cli, store: &std::sync::Arc<dyn cairn::EventStore>, raw: bool, follow: bool) -> anyhow::Result<Self> {
+        if raw {
+            return Ok(Self { plugins: None });
+        }
+        let has_migrators = store.active_plugin_versions().await?.iter().any(|record| record.kind == "migrator");
+        if !has_migrators && !follow {
+            return Ok(Self { plugins: None });
+        }
+        let runtime = cairn::runtime::PluginRuntime::new(cli.runtime_config())?;
+        let plugins = cairn::plugins::PluginHost::open(store.clone(), runtime, false).await?;
+        if follow {
+            // The task ends with the process.
+            plugins.watch(cairn::plugins::DEFAULT_REFRESH_INTERVAL);
+        }
+        Ok(Self { plugins: Some(plugins) })
+    }
+
+    async fn upcast(&self, events: Vec<cairn::RecordedEvent>) -> anyhow::Result<Vec<cairn::RecordedEvent>> {
+        let Some(plugins) = &self.plugins else { return Ok(events) };
+        let chains = plugins.migration_chains().await?;
+        Ok(cairn::migrate::upcast_events(&chains, events).await.context("cannot upcast the events to print (add --raw to see them as stored)")?)
+    }
 }

@@ -26,6 +26,9 @@ pub enum CommandError {
     Plugin(PluginCallError),
 
     #[error(transparent)]
+    Upcast(#[from] crate::migrate::UpcastError),
+
+    #[error(transparent)]
     Plugins(#[from] PluginHostError),
 
     #[error(transparent)]

@@ -88,6 +88,7 @@ impl Commands {
                     report.already_current += 1;
                 } else {
                     let events = store.read_stream(&stream, &StreamRange::default()).await?;
+                    let events = crate::migrate::upcast_events(&self.plugins.migration_chains().await?, events).await?;
                     let state = fold_events(&plugin, None, &aggregate_id, events).await?;
                     self.snapshots.write_now(&SnapshotWriter::snapshot_of(&plugin, &stream, version, &state)).await?;
                     report.written += 1;

@@ -102,19 +102,21 @@ impl Commands {
         self.snapshots.flush().await;
     }
 
-    fn context<'a>(
+    /// What a load needs, with the migration chains current at this moment.
+    async fn context<'a>(
         &'a self,
         plugin: &'a Arc<crate::runtime::AggregatePlugin>,
         record: &'a PluginVersionRecord,
-    ) -> LoadContext<'a> {
-        LoadContext {
+    ) -> Result<LoadContext<'a>, CommandError> {
+        Ok(LoadContext {
             store: self.plugins.store().as_ref(),
             cache: &self.cache,
             snapshots: &self.snapshots,
             metrics: &self.metrics,
+            chains: self.plugins.migration_chains().await?,
             plugin,
             record,
-        }
+        })
     }
 
     pub fn with_max_retries(mut self, max_retries: u32) -> Self {
@@ -140,7 +142,7 @@ impl Commands {
     ) -> Result<AggregateState, CommandError> {
         let (plugin, record) = self.plugins.aggregate(aggregate_type).await?;
         let stream = StreamId::new(aggregate_type, aggregate_id);
-        let loaded = state::load(&self.context(&plugin, &record), &stream, target, Freshness::Current).await?;
+        let loaded = state::load(&self.context(&plugin, &record).await?, &stream, target, Freshness::Current).await?;
         Ok(loaded.state)
     }
 
@@ -162,7 +164,7 @@ impl Commands {
             // Looked up on every attempt: a retry after a swap uses the new version.
             let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
             let store = self.plugins.store();
-            let context = self.context(&plugin, &record);
+            let context = self.context(&plugin, &record).await?;
             let loaded = state::load(&context, &stream, StateTarget::Latest, freshness).await?;
             let decided = {
                 let plugin = plugin.clone();

@@ -113,6 +113,8 @@ pub(super) struct LoadContext<'a> {
     pub cache: &'a StateCache,
     pub snapshots: &'a SnapshotWriter,
     pub metrics: &'a LoadMetrics,
+    /// Events are folded at the newest version these chains reach.
+    pub chains: Arc<crate::migrate::MigrationChains>,
     pub plugin: &'a Arc<AggregatePlugin>,
     pub record: &'a PluginVersionRecord,
 }
@@ -144,7 +146,7 @@ pub(super) async fn load(
             if freshness == Freshness::Optimistic {
                 return Ok(Loaded { state: context.state(stream, stream_version, state), from_unread_cache: true });
             }
-            let newer = read_events(context.store, stream, stream_version + 1, u64::MAX).await?;
+            let newer = read_events(context, stream, stream_version + 1, u64::MAX).await?;
             let state = fold_events(context.plugin, Some(state), &stream.aggregate_id, newer.clone()).await?;
             let mut loaded = context.state(stream, newer.last().map_or(stream_version, |event| event.stream_version), state);
             loaded.events_applied = newer.len() as u64;
@@ -182,7 +184,7 @@ async fn load_from_store(context: &LoadContext<'_>, stream: &StreamId, target: S
     };
     let snapshot = usable_snapshot(context, stream, snapshot_limit).await?;
     let from_version = snapshot.as_ref().map_or(0, |(version, _)| *version) + 1;
-    let mut events = read_events(context.store, stream, from_version, last_version).await?;
+    let mut events = read_events(context, stream, from_version, last_version).await?;
     if let Some(until) = until {
         events.retain(|event| event.timestamp <= until);
     }
@@ -247,9 +249,11 @@ async fn instant_note(store: &dyn EventStore, stream: &StreamId, instant: DateTi
     })
 }
 
-async fn read_events(store: &dyn EventStore, stream: &StreamId, from: u64, to: u64) -> Result<Vec<RecordedEvent>, CommandError> {
+/// A stream's events in a version range, upcast by the context's chains.
+async fn read_events(context: &LoadContext<'_>, stream: &StreamId, from: u64, to: u64) -> Result<Vec<RecordedEvent>, CommandError> {
     let range = StreamRange { from_version: Some(from), to_version: (to != u64::MAX).then_some(to), limit: None };
-    Ok(store.read_stream(stream, &range).await?)
+    let events = context.store.read_stream(stream, &range).await?;
+    Ok(crate::migrate::upcast_events(&context.chains, events).await?)
 }
 
 /// Folds `events` onto `state` (or the initial state) on a blocking thread.

@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use super::add::short_hash;
 use super::error::PluginHostError;
+use crate::migrate::MigrationChains;
 use crate::runtime::{AggregatePlugin, LoadedPlugin, PluginRuntime};
 use crate::store::{EventStore, PluginVersionRecord};
 
@@ -34,6 +35,9 @@ pub struct PluginHost {
     eager: bool,
     active: RwLock<Arc<BTreeMap<String, Arc<ActiveEntry>>>>,
     refreshing: tokio::sync::Mutex<()>,
+    /// The chains built from the active migrators, with the versions they
+    /// were built from; rebuilt when those change.
+    chains: tokio::sync::Mutex<Option<(Vec<(String, u64)>, Arc<MigrationChains>)>>,
 }
 
 /// A plugin as this process sees it, for listings and health checks.
@@ -58,6 +62,7 @@ impl PluginHost {
             eager,
             active: RwLock::new(Arc::new(BTreeMap::new())),
             refreshing: tokio::sync::Mutex::new(()),
+            chains: tokio::sync::Mutex::new(None),
         });
         host.refresh().await?;
         Ok(host)
@@ -148,6 +153,34 @@ impl PluginHost {
             Ok(_) => Err(self.unloadable(entry, "the registry calls it an aggregate but it is not one".to_owned())),
             Err(reason) => Err(self.unloadable(entry, reason)),
         }
+    }
+
+    /// The upcasting chains of the active migrators. A reader keeps the
+    /// `Arc` for its whole read, so a swap applies to reads that start after it.
+    pub async fn migration_chains(&self) -> Result<Arc<MigrationChains>, PluginHostError> {
+        let active = self.snapshot();
+        let migrators: Vec<&Arc<ActiveEntry>> = active.values().filter(|entry| entry.record.kind == "migrator").collect();
+        let key: Vec<(String, u64)> = migrators.iter().map(|entry| (entry.record.name.clone(), entry.record.version)).collect();
+        let mut cached = self.chains.lock().await;
+        if let Some((built_from, chains)) = cached.as_ref() {
+            if built_from == &key {
+                return Ok(chains.clone());
+            }
+        }
+        let mut plugins = Vec::with_capacity(migrators.len());
+        for entry in &migrators {
+            match self.load(entry).await {
+                Ok(LoadedPlugin::Migrator(plugin)) => plugins.push(plugin),
+                Ok(_) => return Err(self.unloadable(entry, "the registry calls it a migrator but it is not one".to_owned())),
+                Err(reason) => return Err(self.unloadable(entry, reason)),
+            }
+        }
+        let chains = Arc::new(MigrationChains::build(plugins).map_err(PluginHostError::ConflictingMigrators)?);
+        if !key.is_empty() {
+            tracing::info!(migrators = ?key, "migration chains built");
+        }
+        *cached = Some((key, chains.clone()));
+        Ok(chains)
     }
 
     /// Every active plugin, loaded or not.

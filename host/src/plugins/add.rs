@@ -91,6 +91,20 @@ impl PluginHost {
                 new: kind.to_owned(),
             });
         }
+        if let LoadedPlugin::Migrator(plugin) = loaded {
+            // The new steps must chain with every other active migrator's
+            // (a new version of the same name replaces its old steps).
+            let mut declared: Vec<(String, Vec<crate::runtime::types::MigrationStep>)> = active
+                .iter()
+                .filter(|record| record.kind == "migrator" && record.name != name)
+                .map(|record| (record.name.clone(), described_steps(&record.description)))
+                .collect();
+            declared.push((name.to_owned(), plugin.steps().to_vec()));
+            let problems = crate::migrate::chain_problems(&declared);
+            if !problems.is_empty() {
+                return Err(PluginHostError::ConflictingMigrators(problems));
+            }
+        }
         if let LoadedPlugin::Aggregate(plugin) = loaded {
             let aggregate_type = &plugin.info().aggregate_type;
             let same_name = active.iter().find(|record| record.name == name);
@@ -123,6 +137,24 @@ impl PluginHost {
 pub(crate) fn described_aggregate_type(description: &str) -> Option<String> {
     let description: serde_json::Value = serde_json::from_str(description).ok()?;
     description["aggregate_type"].as_str().map(str::to_owned)
+}
+
+/// The steps a stored `describe` answer of a migrator lists.
+fn described_steps(description: &str) -> Vec<crate::runtime::types::MigrationStep> {
+    let Ok(description) = serde_json::from_str::<serde_json::Value>(description) else { return Vec::new() };
+    description["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|step| crate::runtime::types::MigrationStep {
+                    event_type: step["event_type"].as_str().unwrap_or_default().to_owned(),
+                    from_version: step["from_version"].as_str().unwrap_or_default().to_owned(),
+                    to_version: step["to_version"].as_str().unwrap_or_default().to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The first 12 hex digits: enough to tell versions apart in a log line.

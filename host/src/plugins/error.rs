@@ -32,6 +32,9 @@ pub enum PluginHostError {
     #[error("plugin {name} version {version} is registered but cannot be loaded: {reason}")]
     Unloadable { name: String, version: u64, reason: String },
 
+    #[error("the migrators conflict: {}; remove or replace one with `cairn plugin remove`", .0.join("; "))]
+    ConflictingMigrators(Vec<String>),
+
     #[error(transparent)]
     Call(#[from] PluginCallError),
 

@@ -86,3 +86,40 @@ pub fn migration_step_from_wire(step: migrator::exports::cairn::plugin::migrator
 pub fn handler_info_from_wire(info: handler::exports::cairn::plugin::handler::Info) -> HandlerInfo {
     HandlerInfo { name: info.name, event_types: info.event_types, aggregate_types: info.aggregate_types }
 }
+
+/// A migrated event back from the plugin, checked against the original.
+/// Only the payload, the metadata and the schema version may change.
+pub fn migrated_from_wire(original: &RecordedEvent, reply: wire::Event, to_version: &str) -> Result<RecordedEvent, String> {
+    let mut problems = Vec::new();
+    if reply.id != original.id.to_string() {
+        problems.push(format!("it changed the event id to `{}`", reply.id));
+    }
+    if reply.event_type != original.event_type {
+        problems.push(format!("it changed the event type to `{}`", reply.event_type));
+    }
+    if reply.aggregate_type != original.aggregate_type || reply.aggregate_id != original.aggregate_id {
+        problems.push("it moved the event to another stream".to_owned());
+    }
+    if reply.schema_version != to_version {
+        problems.push(format!("it returned schema version `{}`, but the step goes to `{to_version}`", reply.schema_version));
+    }
+    let payload = crate::json::JsonText::parse(reply.payload).map_err(|error| format!("the payload is not JSON: {error}"));
+    let metadata = crate::json::JsonText::parse(reply.metadata).map_err(|error| format!("the metadata is not JSON: {error}"));
+    if let Err(problem) = &payload {
+        problems.push(problem.clone());
+    }
+    match &metadata {
+        Err(problem) => problems.push(problem.clone()),
+        Ok(metadata) if !metadata.is_object() => problems.push("the metadata is not a JSON object".to_owned()),
+        Ok(_) => {}
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    Ok(RecordedEvent {
+        schema_version: reply.schema_version,
+        payload: payload.expect("checked above"),
+        metadata: metadata.expect("checked above"),
+        ..original.clone()
+    })
+}

@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use super::bindings::migrator::{MigratorPlugin as Bindings, MigratorPluginPre};
-use super::bindings::migration_step_from_wire;
-use super::error::{FailureReason, PluginLoadError};
+use super::bindings::{event_to_wire, migrated_from_wire, migration_step_from_wire, reply_from_wire};
+use super::error::{FailureReason, PluginCallError, PluginLoadError};
 use super::pool::{world_pre, InstancePool};
 use super::sandbox::PluginState;
 use super::types::MigrationStep;
 use super::{CompiledPlugin, PluginRuntime};
+use crate::event::RecordedEvent;
 
 world_pre!(MigratorPluginPre, Bindings);
 
 pub struct MigratorPlugin {
-    #[allow(dead_code)] // `migrate` calls go through it once chains land.
     instances: InstancePool<MigratorPluginPre<PluginState>>,
     content_hash: String,
     steps: Vec<MigrationStep>,
@@ -50,5 +50,45 @@ impl MigratorPlugin {
 
     pub fn steps(&self) -> &[MigrationStep] {
         &self.steps
+    }
+
+    pub fn name(&self) -> &str {
+        self.instances.plugin_name()
+    }
+
+    /// Runs one step on each event, on one instance: `to_versions[i]` is the
+    /// version event `i` must come back with. The first failure stops the
+    /// batch and reports which event it was; nothing the plugin returned is
+    /// used unless every check passes: same id, event type and stream, the
+    /// step's to-version, a JSON payload and a JSON object of metadata.
+    pub fn migrate(&self, events: &[RecordedEvent], to_versions: &[&str]) -> Result<Vec<RecordedEvent>, (usize, PluginCallError)> {
+        let failed_at = std::cell::Cell::new(0usize);
+        let replies = self
+            .instances
+            .call("migrate", |store, bindings| {
+                let mut replies = Vec::with_capacity(events.len());
+                for (index, event) in events.iter().enumerate() {
+                    failed_at.set(index);
+                    store.set_epoch_deadline(self.instances.deadline_ticks());
+                    match bindings.cairn_plugin_migrator().call_migrate(&mut *store, &event_to_wire(event))? {
+                        Ok(reply) => replies.push(reply),
+                        Err(error) => return Ok(Err(error)),
+                    }
+                }
+                Ok(Ok(replies))
+            })
+            .map_err(|error| (failed_at.get(), error))?;
+        let replies = replies.map_err(|error| {
+            (failed_at.get(), self.instances.failure("migrate", FailureReason::from(reply_from_wire(error))))
+        })?;
+        replies
+            .into_iter()
+            .zip(events.iter().zip(to_versions))
+            .enumerate()
+            .map(|(index, (reply, (original, to_version)))| {
+                migrated_from_wire(original, reply, to_version)
+                    .map_err(|problem| (index, self.instances.failure("migrate", FailureReason::Malformed(problem))))
+            })
+            .collect()
     }
 }

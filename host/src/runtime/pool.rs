@@ -62,6 +62,11 @@ impl<P: WorldPre> InstancePool<P> {
         &self.plugin_name
     }
 
+    /// The CPU deadline for one call, for bodies that make several calls.
+    pub fn deadline_ticks(&self) -> u64 {
+        self.runtime.epoch_deadline_ticks()
+    }
+
     /// Runs one call on an idle instance (or a new one) under the CPU
     /// deadline. An instance that failed is dropped, never reused.
     pub fn call<R>(

@@ -3,6 +3,7 @@
 //! - `conformance`: the event-store contract, run against SQLite and, when
 //!   CAIRN_TEST_POSTGRES_URL is set, PostgreSQL.
 //! - `commands`: commands and state through aggregate plugins, on both backends.
+//! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
 //! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
 //! - `runtime`: the plugin runtime against the components `plugins/build` makes.
@@ -11,6 +12,7 @@
 mod cli;
 mod commands;
 mod conformance;
+mod migrators;
 mod registry;
 mod runtime;
 mod snapshots;
