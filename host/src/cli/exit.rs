@@ -66,6 +66,16 @@ fn exit_code(error: &anyhow::Error) -> u8 {
                 return 2;
             }
         }
+        if let Some(cairn::migrate::StreamMigrationError::EmptySource(_) | cairn::migrate::StreamMigrationError::SameStream(_)) =
+            cause.downcast_ref::<cairn::migrate::StreamMigrationError>()
+        {
+            return 2;
+        }
+        if let Some(cairn::migrate::StreamMigrationError::Store(StoreError::Conflict { .. })) =
+            cause.downcast_ref::<cairn::migrate::StreamMigrationError>()
+        {
+            return 3;
+        }
         if let Some(store_error) = cause.downcast_ref::<StoreError>() {
             return match store_error {
                 StoreError::Conflict { .. } => 3,

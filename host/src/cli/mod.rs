@@ -3,6 +3,7 @@ mod audit;
 mod bench;
 mod exec;
 mod exit;
+mod migrate;
 mod output;
 mod plugin;
 mod read;
@@ -83,6 +84,12 @@ enum Command {
     Snapshot(snapshot::SnapshotCommand),
     /// Who changed an aggregate, when, what and why
     Audit(audit::AuditArgs),
+    /// Check and dry-run the migration chains of the active migrators
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
+    /// Operations on whole streams
+    #[command(subcommand)]
+    Stream(migrate::StreamCommand),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -143,6 +150,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::State(args) => exec::run_state(&cli, args).await,
         Command::Snapshot(command) => snapshot::run(&cli, command).await,
         Command::Audit(args) => audit::run(&cli, args).await,
+        Command::Migrate(command) => migrate::run(&cli, command).await,
+        Command::Stream(command) => migrate::run_stream(&cli, command).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

@@ -9,6 +9,7 @@
 //! - A failed step fails the read, naming the event, the migrator and the
 //!   step; the old payload is never passed on in its place.
 
+mod tools;
 mod version;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use tools::{check, dry_run, migrate_stream, DryRunRow, StreamMigrationError, VersionCheck};
 pub use version::SchemaVersion;
 
 use crate::event::RecordedEvent;

@@ -106,6 +106,9 @@ pub trait EventStore: PluginCatalog + SnapshotStore + Send + Sync + 'static {
     /// aggregate-id order, after `after_id` (empty: from the start).
     async fn streams_of_type(&self, aggregate_type: &str, after_id: &str, limit: usize) -> Result<Vec<(String, u64)>, StoreError>;
 
+    /// How many events the log holds of each (event type, schema version).
+    async fn count_by_type_and_version(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
+
     /// The highest committed position; 0 for an empty log.
     async fn head_position(&self) -> Result<u64, StoreError>;
 

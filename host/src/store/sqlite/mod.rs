@@ -347,6 +347,12 @@ impl EventStore for SqliteStore {
         Ok(rows.into_iter().map(|(id, version)| (id, version as u64)).collect())
     }
 
+    async fn count_by_type_and_version(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as(include_str!("../../../queries/sqlite/count_by_type_and_version.sql")).fetch_all(&self.read_pool).await?;
+        Ok(rows.into_iter().map(|(event_type, version, count)| (event_type, version, count as u64)).collect())
+    }
+
     async fn head_position(&self) -> Result<u64, StoreError> {
         let head: i64 = sqlx::query_scalar(include_str!("../../../queries/sqlite/head_position.sql"))
             .fetch_one(&self.read_pool)

@@ -2,8 +2,10 @@
 //! when CAIRN_TEST_POSTGRES_URL is set, the real PostgreSQL.
 //!
 //! - `store`: appending, reading, copying and the store's refusals.
+//! - `migrators`: upcast reads, checks, dry runs, stream migration and hot-added migrators.
 //! - `plugins`: the plugin registry, commands, and hot-loading in a running process.
 
+mod migrators;
 mod plugins;
 mod store;
 
