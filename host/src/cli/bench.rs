@@ -15,6 +15,21 @@ pub enum BenchCommand {
     Plugins(PluginBenchArgs),
     /// Loading a long stream without snapshots and with snapshots every 100 events
     Snapshots(SnapshotBenchArgs),
+    /// Read-all throughput with no migrators, a 1-step chain and a 2-step chain
+    Migrators(MigratorBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigratorBenchArgs {
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Version-1.0 events in the throwaway store
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +108,11 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 loads: args.loads,
             };
             let report = cairn::bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Migrators(args) => {
+            let config = cairn::bench::migrators::MigratorBenchConfig { plugin_directory: args.plugin_directory.clone(), events: args.events };
+            let report = cairn::bench::migrators::run(&config).await.context("migrator benchmark failed")?;
             print_report(&report, args.json)
         }
     }

@@ -170,7 +170,7 @@ impl MigrationChains {
                 return Ok(events);
             }
             for (migrator, items) in work {
-                let batch: Vec<RecordedEvent> = items.iter().map(|(index, _)| events[*index].clone()).collect();
+                let batch: Vec<&RecordedEvent> = items.iter().map(|(index, _)| &events[*index]).collect();
                 let to_versions: Vec<&str> = items.iter().map(|(_, to)| to.as_str()).collect();
                 let plugin = &self.migrators[migrator];
                 match plugin.migrate(&batch, &to_versions) {
@@ -182,7 +182,7 @@ impl MigrationChains {
                     }
                     Err((failed, reason)) => {
                         self.counters[migrator].failed.fetch_add(1, Ordering::Relaxed);
-                        let event = &batch[failed];
+                        let event = &events[items[failed].0];
                         return Err(UpcastError {
                             event_id: event.id,
                             event_type: event.event_type.clone(),

@@ -91,7 +91,7 @@ pub fn handler_info_from_wire(info: handler::exports::cairn::plugin::handler::In
 /// Only the payload, the metadata and the schema version may change.
 pub fn migrated_from_wire(original: &RecordedEvent, reply: wire::Event, to_version: &str) -> Result<RecordedEvent, String> {
     let mut problems = Vec::new();
-    if reply.id != original.id.to_string() {
+    if uuid::Uuid::parse_str(&reply.id).ok() != Some(original.id) {
         problems.push(format!("it changed the event id to `{}`", reply.id));
     }
     if reply.event_type != original.event_type {
@@ -116,10 +116,22 @@ pub fn migrated_from_wire(original: &RecordedEvent, reply: wire::Event, to_versi
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
+    // Built field by field: cloning the original would copy its payload too.
     Ok(RecordedEvent {
+        id: original.id,
+        global_position: original.global_position,
+        aggregate_type: reply.aggregate_type,
+        aggregate_id: reply.aggregate_id,
+        stream_version: original.stream_version,
+        event_type: reply.event_type,
         schema_version: reply.schema_version,
+        timestamp: original.timestamp,
+        recorded_at: original.recorded_at,
         payload: payload.expect("checked above"),
         metadata: metadata.expect("checked above"),
-        ..original.clone()
+        correlation_id: original.correlation_id.clone(),
+        causation_id: original.causation_id.clone(),
+        user_id: original.user_id.clone(),
+        source: original.source.clone(),
     })
 }

@@ -61,7 +61,7 @@ impl MigratorPlugin {
     /// batch and reports which event it was; nothing the plugin returned is
     /// used unless every check passes: same id, event type and stream, the
     /// step's to-version, a JSON payload and a JSON object of metadata.
-    pub fn migrate(&self, events: &[RecordedEvent], to_versions: &[&str]) -> Result<Vec<RecordedEvent>, (usize, PluginCallError)> {
+    pub fn migrate(&self, events: &[&RecordedEvent], to_versions: &[&str]) -> Result<Vec<RecordedEvent>, (usize, PluginCallError)> {
         let failed_at = std::cell::Cell::new(0usize);
         let replies = self
             .instances
