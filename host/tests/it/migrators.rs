@@ -123,9 +123,15 @@ async fn a_failing_migrator_fails_the_read_naming_event_migrator_and_step(store:
         assert!(message.contains(expected), "expected `{expected}` in: {message}");
     }
     assert_eq!(chains.counts()[0].failed, 5);
-    // The migrator still serves healthy events afterwards.
+    // The migrator still serves healthy events afterwards, until it is removed.
     let healthy = append(&store, "fragile-ok", "Fragile", "1.0", r#"{"do":"nothing"}"#).await;
-    assert_eq!(cairn::migrate::upcast_events(&chains, vec![healthy]).await.unwrap()[0].schema_version, "2.0");
+    assert_eq!(cairn::migrate::upcast_events(&chains, vec![healthy.clone()]).await.unwrap()[0].schema_version, "2.0");
+    host.remove("test-migrator", None).await.unwrap();
+    let after_removal = host.migration_chains().await.unwrap();
+    assert!(after_removal.is_empty());
+    assert_eq!(cairn::migrate::upcast_events(&after_removal, vec![healthy]).await.unwrap()[0].schema_version, "1.0");
+    // A read that took the chains before the removal keeps them.
+    assert!(!chains.is_empty());
 }
 
 async fn aggregates_fold_upcast_events(store: Arc<dyn EventStore>) {

@@ -325,3 +325,20 @@ fn bench_snapshots_compares_loads_with_and_without_snapshots() {
     );
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store");
 }
+
+#[test]
+fn bench_migrators_compares_chains_with_the_raw_read() {
+    let (report, scratch) = run_bench(&["migrators", "--events", "300"]);
+    let rows = report["rows"].as_array().unwrap();
+    let measures: Vec<&str> = rows.iter().map(|row| row["measure"].as_str().unwrap()).collect();
+    assert_eq!(
+        measures,
+        [
+            "read-all of 300 version-1.0 events, no migrators",
+            "read-all through a 1-step chain (1.0 → 2.0)",
+            "read-all through a 2-step chain (1.0 → 2.0 → 2.1)",
+        ]
+    );
+    assert!(rows[1]["versus_baseline"].as_str().unwrap().ends_with("× raw"));
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store");
+}
