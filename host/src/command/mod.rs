@@ -46,7 +46,10 @@ pub struct CommandRequest {
     /// A JSON object. `correlation_id` and `user_id`, when they are strings,
     /// are carried onto the new events.
     pub metadata: JsonText,
-    /// Generated (a UUID v7) when absent; it becomes each new event's causation id.
+    /// Generated (a UUID v7) when absent; it becomes each new event's
+    /// causation id. Given by the caller, it makes the command idempotent:
+    /// a command id that already wrote events to this stream is not run
+    /// again, and its earlier events are returned.
     pub command_id: Option<String>,
 }
 
@@ -61,6 +64,9 @@ pub struct CommandOutcome {
     pub events: Vec<RecordedEvent>,
     /// 1 when the first try succeeded; more after concurrency conflicts.
     pub attempts: u32,
+    /// The command id had already run on this stream: nothing new was
+    /// decided or written, and `events` are the ones it wrote then.
+    pub already_executed: bool,
     pub plugin: String,
     pub plugin_version: u64,
 }
@@ -161,6 +167,13 @@ impl Commands {
         let mut freshness = Freshness::Optimistic;
         loop {
             attempts += 1;
+            // A caller-chosen id makes the command idempotent: checked on
+            // every attempt, so a retry racing its own duplicate finds it.
+            if request.command_id.is_some() {
+                if let Some(done) = self.previous_run(&request, &command_id, attempts).await? {
+                    return Ok(done);
+                }
+            }
             // Looked up on every attempt: a retry after a swap uses the new version.
             let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
             let store = self.plugins.store();
@@ -206,6 +219,43 @@ impl Commands {
                 Err(error) => return Err(error.into()),
             }
         }
+    }
+}
+
+impl Commands {
+    /// What an earlier run of this command id wrote to the stream, if any.
+    async fn previous_run(
+        &self,
+        request: &CommandRequest,
+        command_id: &str,
+        attempts: u32,
+    ) -> Result<Option<CommandOutcome>, CommandError> {
+        let filter = crate::store::LogFilter {
+            aggregate_types: vec![request.aggregate_type.clone()],
+            aggregate_id: Some(request.aggregate_id.clone()),
+            causation_id: Some(command_id.to_owned()),
+            ..crate::store::LogFilter::default()
+        };
+        let events = self.plugins.store().read_log(&filter, 0, 10_000).await?;
+        let Some(last) = events.last() else { return Ok(None) };
+        let plugin_version = last
+            .source
+            .as_deref()
+            .and_then(|source| source.rsplit_once('@'))
+            .and_then(|(_, version)| version.parse().ok())
+            .unwrap_or(0);
+        let plugin = last.source.as_deref().and_then(|source| source.rsplit_once('@')).map_or("", |(name, _)| name).to_owned();
+        Ok(Some(CommandOutcome {
+            command_id: command_id.to_owned(),
+            aggregate_type: request.aggregate_type.clone(),
+            aggregate_id: request.aggregate_id.clone(),
+            stream_version: last.stream_version,
+            attempts,
+            already_executed: true,
+            plugin,
+            plugin_version,
+            events,
+        }))
     }
 }
 
@@ -272,6 +322,7 @@ fn outcome(
         stream_version,
         events,
         attempts,
+        already_executed: false,
         plugin: record.name.clone(),
         plugin_version: record.version,
     }

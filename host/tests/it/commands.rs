@@ -16,6 +16,7 @@ crate::conformance_tests!(
     state_is_the_fold_of_the_stream,
     the_opportunity_aggregate_records_version_1_payloads,
     a_runner_whose_cached_state_is_stale_neither_misdecides_nor_misrejects,
+    a_command_sent_twice_with_its_id_runs_once,
 );
 
 fn request(aggregate_id: &str, command_type: &str, payload: &str) -> CommandRequest {
@@ -186,4 +187,20 @@ async fn a_runner_whose_cached_state_is_stale_neither_misdecides_nor_misrejects(
     let deposited = first.execute(request("acc-1", "Deposit", r#"{"amount":2}"#)).await.unwrap();
     assert_eq!((deposited.stream_version, deposited.attempts), (6, 2));
     assert_eq!(first.state("bank-account", "acc-1").await.unwrap().state.to_value()["balance"], 3);
+}
+
+async fn a_command_sent_twice_with_its_id_runs_once(store: Arc<dyn EventStore>) {
+    let commands = bank(&store).await;
+    commands.execute(request("acc-1", "Open", r#"{"owner":"Ann"}"#)).await.unwrap();
+    let mut deposit = request("acc-1", "Deposit", r#"{"amount":10}"#);
+    deposit.command_id = Some("payment-77".to_owned());
+    let first = commands.execute(deposit.clone()).await.unwrap();
+    assert!(!first.already_executed);
+    // Another runner, as after a client's retry against another process.
+    let again = Commands::new(commands.plugins().clone()).execute(deposit).await.unwrap();
+    assert!(again.already_executed);
+    assert_eq!(again.events.iter().map(|event| event.id).collect::<Vec<_>>(), first.events.iter().map(|event| event.id).collect::<Vec<_>>());
+    assert_eq!((again.stream_version, again.plugin.as_str(), again.plugin_version), (2, "bank-account", 1));
+    assert_eq!(commands.state("bank-account", "acc-1").await.unwrap().state.to_value()["balance"], 10);
+    assert_eq!(store.head_position().await.unwrap(), 2, "nothing was written the second time");
 }
