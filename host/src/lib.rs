@@ -11,6 +11,7 @@ pub mod json;
 pub mod migrate;
 pub mod plugins;
 pub mod runtime;
+pub mod sequence;
 pub mod store;
 pub mod time;
 

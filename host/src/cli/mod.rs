@@ -1,12 +1,14 @@
 mod append;
 mod audit;
 mod bench;
+mod checkpoint;
 mod exec;
 mod exit;
 mod migrate;
 mod output;
 mod plugin;
 mod read;
+mod sequence;
 mod snapshot;
 
 use std::sync::Arc;
@@ -90,6 +92,11 @@ enum Command {
     /// Operations on whole streams
     #[command(subcommand)]
     Stream(migrate::StreamCommand),
+    /// List, set and delete named checkpoints
+    #[command(subcommand)]
+    Checkpoint(checkpoint::CheckpointCommand),
+    /// Check that a stream holds the expected event types, in order
+    ValidateSequence(sequence::ValidateSequenceArgs),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -152,6 +159,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => audit::run(&cli, args).await,
         Command::Migrate(command) => migrate::run(&cli, command).await,
         Command::Stream(command) => migrate::run_stream(&cli, command).await,
+        Command::Checkpoint(command) => checkpoint::run(&cli, command).await,
+        Command::ValidateSequence(args) => sequence::run(&cli, args).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

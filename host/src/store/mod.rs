@@ -10,6 +10,7 @@
 //! [`EventStore`] is the boundary. Both backends implement it, and one
 //! conformance suite (`host/tests/it/conformance.rs`) runs against both.
 
+mod checkpoints;
 mod error;
 mod filter;
 mod follow;
@@ -32,6 +33,7 @@ use uuid::Uuid;
 
 use crate::event::{AppendOutcome, AppendRequest, RecordedEvent, StreamId};
 
+pub use checkpoints::{Checkpoint, CheckpointStore};
 pub use error::{Problem, StoreError};
 pub use filter::LogFilter;
 pub use follow::follow_log;
@@ -76,7 +78,7 @@ pub struct CountByName {
 /// What every backend provides. The consumers of the store (the CLI, the
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
-pub trait EventStore: PluginCatalog + SnapshotStore + Send + Sync + 'static {
+pub trait EventStore: PluginCatalog + SnapshotStore + CheckpointStore + Send + Sync + 'static {
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;

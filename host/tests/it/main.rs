@@ -2,6 +2,7 @@
 //!
 //! - `conformance`: the event-store contract, run against SQLite and, when
 //!   CAIRN_TEST_POSTGRES_URL is set, PostgreSQL.
+//! - `checkpoints`: named checkpoints and sequence validation, on both backends.
 //! - `commands`: commands and state through aggregate plugins, on both backends.
 //! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
@@ -9,6 +10,7 @@
 //! - `runtime`: the plugin runtime against the components `plugins/build` makes.
 //! - `cli`: the real `cairn` binary against real SQLite files and PostgreSQL.
 
+mod checkpoints;
 mod cli;
 mod commands;
 mod conformance;

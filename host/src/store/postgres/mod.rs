@@ -6,6 +6,7 @@
 //! every lower position is visible: positions are commit-ordered and
 //! gap-free, and a tailing reader can never skip an event.
 
+mod checkpoints;
 mod plugin_catalog;
 mod snapshots;
 

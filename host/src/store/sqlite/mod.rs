@@ -5,6 +5,7 @@
 //! is what keeps positions commit-ordered. Readers have their own pool and
 //! never block the writer.
 
+mod checkpoints;
 mod plugin_catalog;
 mod snapshots;
 

@@ -300,3 +300,30 @@ fn bench_store_prints_its_table_and_leaves_nothing_behind() {
     let leftovers: Vec<_> = std::fs::read_dir(cairn.directory()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
     assert!(leftovers.is_empty(), "the throwaway store was removed: {leftovers:?}");
 }
+
+#[test]
+fn checkpoints_and_sequence_validation_through_the_cli() {
+    let cairn = Cairn::with_sqlite();
+    for event_type in ["MigrationStarted", "DataExtracted"] {
+        assert_exit(&cairn.run(&["append", "migration", "m-1", event_type, "{}"]), 0);
+    }
+    assert_exit(&cairn.run(&["checkpoint", "set", "daily_replay", "2"]), 0);
+    let ahead = cairn.run(&["checkpoint", "set", "daily_replay", "9"]);
+    assert_exit(&ahead, 2);
+    assert!(stderr(&ahead).contains("position 9 is ahead of the log's end (2)"), "{}", stderr(&ahead));
+    let listed = json_lines(&cairn.run(&["checkpoint", "list", "--json"]));
+    assert_eq!((listed[0]["name"].as_str(), listed[0]["position"].as_u64()), (Some("daily_replay"), Some(2)));
+    let missing = cairn.run(&["checkpoint", "delete", "nightly"]);
+    assert_exit(&missing, 2);
+    assert!(stderr(&missing).contains("no checkpoint named nightly; existing: daily_replay"));
+    assert_exit(&cairn.run(&["checkpoint", "delete", "daily_replay"]), 0);
+
+    assert_exit(&cairn.run(&["validate-sequence", "migration", "m-1", "--expect", "MigrationStarted,DataExtracted"]), 0);
+    let invalid = cairn.run(&["validate-sequence", "migration", "m-1", "--expect", "MigrationStarted,DataTransformed", "--json"]);
+    assert_exit(&invalid, 1);
+    let report = &json_lines(&invalid)[0];
+    assert_eq!(report["is_valid"], false);
+    assert_eq!(report["differences"][0]["position"], 2);
+    assert_eq!(report["differences"][0]["actual"], "DataExtracted");
+    assert_exit(&cairn.run(&["validate-sequence", "migration", "m-1", "--expect", "A,,B"]), 2);
+}

@@ -1,0 +1,1 @@
+DELETE FROM cairn_checkpoints WHERE name = $1
