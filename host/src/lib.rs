@@ -10,6 +10,7 @@ pub mod import;
 pub mod json;
 pub mod migrate;
 pub mod plugins;
+pub mod replay;
 pub mod runtime;
 pub mod sequence;
 pub mod store;

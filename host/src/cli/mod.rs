@@ -8,6 +8,7 @@ mod migrate;
 mod output;
 mod plugin;
 mod read;
+mod replay;
 mod sequence;
 mod snapshot;
 
@@ -97,6 +98,11 @@ enum Command {
     Checkpoint(checkpoint::CheckpointCommand),
     /// Check that a stream holds the expected event types, in order
     ValidateSequence(sequence::ValidateSequenceArgs),
+    /// Run history through a handler plugin, resumable from its checkpoint
+    Replay(replay::ReplayArgs),
+    /// Read the documents handler plugins keep
+    #[command(subcommand)]
+    ReadModel(replay::ReadModelCommand),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -161,6 +167,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(command) => migrate::run_stream(&cli, command).await,
         Command::Checkpoint(command) => checkpoint::run(&cli, command).await,
         Command::ValidateSequence(args) => sequence::run(&cli, args).await,
+        Command::Replay(args) => replay::run(&cli, args).await,
+        Command::ReadModel(command) => replay::run_read_model(&cli, command).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

@@ -183,6 +183,20 @@ impl PluginHost {
         Ok(chains)
     }
 
+    /// The active handler plugin named `name` (its plugin name).
+    pub async fn handler(&self, name: &str) -> Result<Arc<crate::runtime::HandlerPlugin>, PluginHostError> {
+        let active = self.snapshot();
+        let entry = active.get(name).filter(|entry| entry.record.kind == "handler").ok_or_else(|| PluginHostError::UnknownHandler {
+            name: name.to_owned(),
+            registered: active.values().filter(|entry| entry.record.kind == "handler").map(|entry| entry.record.name.clone()).collect(),
+        })?;
+        match self.load(entry).await {
+            Ok(LoadedPlugin::Handler(plugin)) => Ok(plugin),
+            Ok(_) => Err(self.unloadable(entry, "the registry calls it a handler but it is not one".to_owned())),
+            Err(reason) => Err(self.unloadable(entry, reason)),
+        }
+    }
+
     /// Every active plugin, loaded or not.
     pub fn statuses(&self) -> Vec<PluginStatus> {
         self.snapshot()

@@ -26,6 +26,9 @@ pub enum PluginHostError {
     #[error("no plugin named {name}{}; registered: {}", .version.map(|version| format!(" with version {version}")).unwrap_or_default(), list_or_none(.registered))]
     UnknownPlugin { name: String, version: Option<u64>, registered: Vec<String> },
 
+    #[error("no handler plugin named {name}; registered handlers: {}", list_or_none(.registered))]
+    UnknownHandler { name: String, registered: Vec<String> },
+
     #[error("no aggregate plugin serves aggregate type {aggregate_type}; registered aggregate types: {}; add one with `cairn plugin add FILE.wasm`", list_or_none(.registered))]
     UnknownAggregateType { aggregate_type: String, registered: Vec<String> },
 

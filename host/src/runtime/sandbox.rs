@@ -28,6 +28,8 @@ pub struct PluginState {
     /// What the plugin wrote to stderr during the last call: a panicking
     /// Rust plugin explains itself there, and a trap report quotes it.
     last_call_stderr: String,
+    /// Set only while a handler handles events.
+    pub(crate) read_model: Option<Box<dyn super::types::ReadModelAccess>>,
 }
 
 struct OutputCapture {
@@ -123,6 +125,7 @@ impl PluginState {
             stdout,
             stderr,
             last_call_stderr: String::new(),
+            read_model: None,
         }
     }
 
@@ -185,18 +188,25 @@ impl log::Host for PluginState {
 }
 
 /// Handlers reach read models only while the host runs them over events,
-/// which wires a store-backed implementation in; any other call traps.
+/// which puts a batch's read-model access in the state; any other call, and
+/// any value that is not JSON, traps the handler's call.
 impl read_model::Host for PluginState {
-    fn get(&mut self, collection: String, _key: String) -> wasmtime::Result<Option<String>> {
-        Err(read_model_unavailable(&collection))
+    fn get(&mut self, collection: String, key: String) -> wasmtime::Result<Option<String>> {
+        let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(&collection))?;
+        access.get(&collection, &key).map_err(|error| wasmtime::format_err!("read model {collection}/{key}: {error}"))
     }
 
-    fn put(&mut self, collection: String, _key: String, _value: String) -> wasmtime::Result<()> {
-        Err(read_model_unavailable(&collection))
+    fn put(&mut self, collection: String, key: String, value: String) -> wasmtime::Result<()> {
+        if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&value) {
+            return Err(wasmtime::format_err!("read model {collection}/{key}: the value is not JSON ({error})"));
+        }
+        let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(&collection))?;
+        access.put(&collection, &key, value).map_err(|error| wasmtime::format_err!("read model {collection}/{key}: {error}"))
     }
 
-    fn delete(&mut self, collection: String, _key: String) -> wasmtime::Result<()> {
-        Err(read_model_unavailable(&collection))
+    fn delete(&mut self, collection: String, key: String) -> wasmtime::Result<()> {
+        let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(&collection))?;
+        access.delete(&collection, &key).map_err(|error| wasmtime::format_err!("read model {collection}/{key}: {error}"))
     }
 }
 

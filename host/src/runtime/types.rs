@@ -53,3 +53,14 @@ pub struct HandlerInfo {
     pub event_types: Vec<String>,
     pub aggregate_types: Vec<String>,
 }
+
+/// What a handler's `read-model` calls reach during one `handle` call. The
+/// replay engine implements it over a batch buffer, so the batch's writes
+/// commit with its checkpoint. An error traps the handler's call.
+pub trait ReadModelAccess: Send {
+    fn get(&mut self, collection: &str, key: &str) -> Result<Option<String>, String>;
+    fn put(&mut self, collection: &str, key: &str, value: String) -> Result<(), String>;
+    fn delete(&mut self, collection: &str, key: &str) -> Result<(), String>;
+    /// For getting the concrete access back after the call.
+    fn as_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}

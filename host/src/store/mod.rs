@@ -18,6 +18,7 @@ mod head;
 mod limits;
 mod plan;
 mod plugin_catalog;
+mod read_models;
 mod snapshots;
 pub mod postgres;
 pub mod sqlite;
@@ -39,6 +40,7 @@ pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
+pub use read_models::{CheckpointAdvance, ReadModelStore, ReadModelWrite};
 pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};
 pub use url::{StoreUrl, DEFAULT_STORE_URL};
 pub use validate::{validate_append, validate_append_located};
@@ -78,7 +80,7 @@ pub struct CountByName {
 /// What every backend provides. The consumers of the store (the CLI, the
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
-pub trait EventStore: PluginCatalog + SnapshotStore + CheckpointStore + Send + Sync + 'static {
+pub trait EventStore: PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + Send + Sync + 'static {
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;

@@ -7,6 +7,7 @@
 //! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
 //! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
+//! - `replay`: replays through handler plugins, on both backends.
 //! - `runtime`: the plugin runtime against the components `plugins/build` makes.
 //! - `cli`: the real `cairn` binary against real SQLite files and PostgreSQL.
 
@@ -16,6 +17,7 @@ mod commands;
 mod conformance;
 mod migrators;
 mod registry;
+mod replay;
 mod runtime;
 mod snapshots;
 mod support;

@@ -7,6 +7,7 @@
 
 mod checkpoints;
 mod plugin_catalog;
+mod read_models;
 mod snapshots;
 
 use std::collections::HashMap;

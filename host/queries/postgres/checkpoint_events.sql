@@ -1,0 +1,1 @@
+SELECT events FROM cairn_checkpoints WHERE name = $1
