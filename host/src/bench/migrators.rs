@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{events_per_second, format_rate, BenchReport, BenchRow};
+use super::{build_profile, events_per_second, format_rate, read_plugin, BenchReport, BenchRow, ScratchDirectory};
 use crate::event::{AppendRequest, NewEvent};
 use crate::json::JsonText;
 use crate::migrate::{upcast_events, MigrationChains};
@@ -22,16 +22,10 @@ pub struct MigratorBenchConfig {
 const PAGE: usize = 10_000;
 
 pub async fn run(config: &MigratorBenchConfig) -> anyhow::Result<BenchReport> {
-    let read = |name: &str| -> anyhow::Result<Vec<u8>> {
-        let path = config.plugin_directory.join(format!("{name}.wasm"));
-        std::fs::read(&path).map_err(|error| anyhow::anyhow!("cannot read {} ({error}); build the plugins with plugins/build", path.display()))
-    };
-    let (first_step, second_step) = (read("opportunity-migrator")?, read("test-migrator")?);
-    let directory = std::env::temp_dir().join(format!("cairn-bench-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&directory)?;
-    let result = measure(config, &directory, first_step, second_step).await;
-    let _ = std::fs::remove_dir_all(&directory);
-    result
+    let first_step = read_plugin(&config.plugin_directory, "opportunity-migrator")?;
+    let second_step = read_plugin(&config.plugin_directory, "test-migrator")?;
+    let directory = ScratchDirectory::new()?;
+    measure(config, directory.path(), first_step, second_step).await
 }
 
 async fn measure(config: &MigratorBenchConfig, directory: &std::path::Path, first_step: Vec<u8>, second_step: Vec<u8>) -> anyhow::Result<BenchReport> {
@@ -61,8 +55,7 @@ async fn measure(config: &MigratorBenchConfig, directory: &std::path::Path, firs
         BenchRow::new("read-all through a 1-step chain (1.0 → 2.0)", format_rate(one_step), format!("{:.2}× raw", one_step / raw)),
         BenchRow::new("read-all through a 2-step chain (1.0 → 2.0 → 2.1)", format_rate(two_steps), format!("{:.2}× raw", two_steps / raw)),
     ];
-    let profile = if cfg!(debug_assertions) { "a debug build: use --release for real figures" } else { "release build" };
-    Ok(BenchReport { title: format!("cairn bench migrators (SQLite, pages of {PAGE}, {profile})"), rows })
+    Ok(BenchReport { title: format!("cairn bench migrators (SQLite, pages of {PAGE}, {})", build_profile()), rows })
 }
 
 /// Reads the whole log in pages, upcasting each page, and checks that every

@@ -77,3 +77,40 @@ pub fn resident_bytes() -> Option<u64> {
     let kilobytes: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kilobytes * 1024)
 }
+
+/// A throwaway directory for a benchmark's store and compile cache, removed
+/// when dropped, also when the benchmark fails halfway.
+pub struct ScratchDirectory(std::path::PathBuf);
+
+impl ScratchDirectory {
+    pub fn new() -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!("cairn-bench-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDirectory {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A component that `plugins/build` wrote into `directory`.
+pub fn read_plugin(directory: &std::path::Path, name: &str) -> anyhow::Result<Vec<u8>> {
+    let path = directory.join(format!("{name}.wasm"));
+    std::fs::read(&path).map_err(|error| anyhow::anyhow!("cannot read {} ({error}); build the plugins with plugins/build", path.display()))
+}
+
+/// Said in every report title, because debug figures mean little.
+pub fn build_profile() -> &'static str {
+    if cfg!(debug_assertions) {
+        "a debug build: use --release for real figures"
+    } else {
+        "release build"
+    }
+}

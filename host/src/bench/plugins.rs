@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use cairn_sdk::testing::StoredEvent;
 
-use super::{events_per_second, format_latency, format_rate, quantile, BenchReport, BenchRow};
+use super::{build_profile, events_per_second, format_latency, format_rate, quantile, read_plugin, BenchReport, BenchRow, ScratchDirectory};
 use crate::command::{CommandRequest, Commands};
 use crate::event::{AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
 use crate::json::JsonText;
@@ -29,13 +29,10 @@ const STREAM_EVENTS: u64 = 100;
 const STREAMS: usize = 20;
 
 pub async fn run(config: &PluginBenchConfig) -> anyhow::Result<BenchReport> {
-    let read = |name: &str| -> anyhow::Result<Vec<u8>> {
-        let path = config.plugin_directory.join(format!("{name}.wasm"));
-        std::fs::read(&path).map_err(|error| anyhow::anyhow!("cannot read {} ({error}); build the plugins with plugins/build", path.display()))
-    };
-    let bank_bytes = read("bank-account")?;
-    let noop_bytes = read("test-noop")?;
-    let cache = tempfile_directory()?;
+    let bank_bytes = read_plugin(&config.plugin_directory, "bank-account")?;
+    let noop_bytes = read_plugin(&config.plugin_directory, "test-noop")?;
+    let scratch = ScratchDirectory::new()?;
+    let cache = scratch.path().to_owned();
     let mut rows = Vec::new();
 
     // Cold start: compile from scratch, then from the compile cache.
@@ -98,16 +95,14 @@ pub async fn run(config: &PluginBenchConfig) -> anyhow::Result<BenchReport> {
     ));
 
     rows.extend(command_rows(runtime, &bank_bytes, config.commands).await?);
-    let _ = std::fs::remove_dir_all(&cache);
-    let profile = if cfg!(debug_assertions) { "a debug build: use --release for real figures" } else { "release build" };
-    Ok(BenchReport { title: format!("cairn bench plugins (SQLite, {profile})"), rows })
+    Ok(BenchReport { title: format!("cairn bench plugins (SQLite, {})", build_profile()), rows })
 }
 
 /// `exec` on streams of 100 events, with this process's state cache and
 /// without it, against a plain single-event append in the same store.
 async fn command_rows(runtime: Arc<PluginRuntime>, bank_bytes: &[u8], commands: usize) -> anyhow::Result<Vec<BenchRow>> {
-    let directory = tempfile_directory()?;
-    let store = store::open(&StoreUrl::Sqlite { path: directory.join("bench.db") }, StoreLimits::default()).await?;
+    let directory = ScratchDirectory::new()?;
+    let store = store::open(&StoreUrl::Sqlite { path: directory.path().join("bench.db") }, StoreLimits::default()).await?;
     let host = PluginHost::open(store.clone(), runtime, true).await?;
     host.add(PluginSource { bytes: bank_bytes.to_vec(), requested_name: None, file_stem: None }).await?;
     for stream in 0..STREAMS {
@@ -159,7 +154,6 @@ async fn command_rows(runtime: Arc<PluginRuntime>, bank_bytes: &[u8], commands: 
             ratio(append_p50, quantile(&mut uncached, 0.5), "the append p50"),
         ),
     ];
-    let _ = std::fs::remove_dir_all(&directory);
     Ok(rows)
 }
 
@@ -204,10 +198,4 @@ fn ratio(baseline: Duration, measured: Duration, label: &str) -> String {
     } else {
         format!("{times:.2}× {label}")
     }
-}
-
-fn tempfile_directory() -> anyhow::Result<PathBuf> {
-    let directory = std::env::temp_dir().join(format!("cairn-bench-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&directory)?;
-    Ok(directory)
 }

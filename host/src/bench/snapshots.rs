@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{format_latency, quantile, BenchReport, BenchRow};
+use super::{build_profile, format_latency, quantile, read_plugin, BenchReport, BenchRow, ScratchDirectory};
 use crate::command::{Commands, SnapshotPolicy, StateTarget};
 use crate::event::{AppendRequest, ExpectedVersion, NewEvent};
 use crate::json::JsonText;
@@ -21,14 +21,9 @@ pub struct SnapshotBenchConfig {
 const SNAPSHOT_EVERY: u64 = 100;
 
 pub async fn run(config: &SnapshotBenchConfig) -> anyhow::Result<BenchReport> {
-    let path = config.plugin_directory.join("bank-account.wasm");
-    let bytes = std::fs::read(&path)
-        .map_err(|error| anyhow::anyhow!("cannot read {} ({error}); build the plugins with plugins/build", path.display()))?;
-    let directory = std::env::temp_dir().join(format!("cairn-bench-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&directory)?;
-    let result = measure(config, bytes, &directory).await;
-    let _ = std::fs::remove_dir_all(&directory);
-    result
+    let bytes = read_plugin(&config.plugin_directory, "bank-account")?;
+    let directory = ScratchDirectory::new()?;
+    measure(config, bytes, directory.path()).await
 }
 
 async fn measure(config: &SnapshotBenchConfig, bytes: Vec<u8>, directory: &std::path::Path) -> anyhow::Result<BenchReport> {
@@ -76,8 +71,7 @@ async fn measure(config: &SnapshotBenchConfig, bytes: Vec<u8>, directory: &std::
             Some(baseline_p50),
         ),
     ];
-    let profile = if cfg!(debug_assertions) { "a debug build: use --release for real figures" } else { "release build" };
-    Ok(BenchReport { title: format!("cairn bench snapshots (SQLite, bank-account, {profile})"), rows })
+    Ok(BenchReport { title: format!("cairn bench snapshots (SQLite, bank-account, {})", build_profile()), rows })
 }
 
 /// Loads with a fresh runner each time, so no process cache helps.

@@ -86,7 +86,9 @@ pub async fn run(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<()> {
     })
     .await
     .map_err(|error| match error {
-        unknown @ cairn::replay::ReplayError::UnknownHandler { .. } => UsageError(unknown.to_string()).into(),
+        cairn::replay::ReplayError::Plugins(unknown @ cairn::plugins::PluginHostError::UnknownHandler { .. }) => {
+            UsageError(unknown.to_string()).into()
+        }
         other => anyhow::Error::new(other),
     })?;
     bar.finish_and_clear();

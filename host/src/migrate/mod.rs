@@ -76,7 +76,9 @@ struct Counters {
 pub struct MigrationChains {
     migrators: Vec<Arc<MigratorPlugin>>,
     counters: Vec<Counters>,
-    steps: HashMap<(String, String), Step>,
+    /// Event type, then from-version: looked up by `&str`, without building
+    /// a key per event on the read path.
+    steps: HashMap<String, HashMap<String, Step>>,
     /// Per event type, the newest version any step produces or reads.
     newest: BTreeMap<String, String>,
 }
@@ -106,8 +108,8 @@ impl MigrationChains {
         let mut chains = MigrationChains::default();
         for (index, plugin) in migrators.iter().enumerate() {
             for step in plugin.steps() {
-                chains.steps.insert(
-                    (step.event_type.clone(), step.from_version.clone()),
+                chains.steps.entry(step.event_type.clone()).or_default().insert(
+                    step.from_version.clone(),
                     Step { migrator: index, to_version: step.to_version.clone() },
                 );
                 for version in [&step.from_version, &step.to_version] {
@@ -127,6 +129,10 @@ impl MigrationChains {
         self.steps.is_empty()
     }
 
+    fn step(&self, event_type: &str, version: &str) -> Option<&Step> {
+        self.steps.get(event_type)?.get(version)
+    }
+
     /// The newest version the chains know for an event type.
     pub fn newest_version(&self, event_type: &str) -> Option<&str> {
         self.newest.get(event_type).map(String::as_str)
@@ -134,7 +140,7 @@ impl MigrationChains {
 
     /// The version an event at `version` ends at after every step.
     pub fn reachable_version<'a>(&'a self, event_type: &str, mut version: &'a str) -> &'a str {
-        while let Some(step) = self.steps.get(&(event_type.to_owned(), version.to_owned())) {
+        while let Some(step) = self.step(event_type, version) {
             version = &step.to_version;
         }
         version
@@ -160,10 +166,10 @@ impl MigrationChains {
         }
         loop {
             // This round's work, grouped per migrator: event indices and target versions.
-            let mut work: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+            let mut work: BTreeMap<usize, Vec<(usize, &str)>> = BTreeMap::new();
             for (index, event) in events.iter().enumerate() {
-                if let Some(step) = self.steps.get(&(event.event_type.clone(), event.schema_version.clone())) {
-                    work.entry(step.migrator).or_default().push((index, step.to_version.clone()));
+                if let Some(step) = self.step(&event.event_type, &event.schema_version) {
+                    work.entry(step.migrator).or_default().push((index, step.to_version.as_str()));
                 }
             }
             if work.is_empty() {
@@ -171,7 +177,7 @@ impl MigrationChains {
             }
             for (migrator, items) in work {
                 let batch: Vec<&RecordedEvent> = items.iter().map(|(index, _)| &events[*index]).collect();
-                let to_versions: Vec<&str> = items.iter().map(|(_, to)| to.as_str()).collect();
+                let to_versions: Vec<&str> = items.iter().map(|(_, to)| *to).collect();
                 let plugin = &self.migrators[migrator];
                 match plugin.migrate(&batch, &to_versions) {
                     Ok(migrated) => {
@@ -187,7 +193,7 @@ impl MigrationChains {
                             event_id: event.id,
                             event_type: event.event_type.clone(),
                             from_version: event.schema_version.clone(),
-                            to_version: items[failed].1.clone(),
+                            to_version: items[failed].1.to_owned(),
                             migrator: plugin.name().to_owned(),
                             reason,
                         });

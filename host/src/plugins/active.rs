@@ -23,8 +23,21 @@ pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_millis(250);
 /// One active version; it is loaded on first use, or at once by an eager host.
 struct ActiveEntry {
     record: PluginVersionRecord,
+    /// For aggregates, the type from the stored `describe` answer, read once
+    /// per version rather than on every command's lookup.
+    aggregate_type: Option<String>,
     loaded: OnceCell<Result<LoadedPlugin, String>>,
 }
+
+impl ActiveEntry {
+    fn new(record: PluginVersionRecord) -> Self {
+        let aggregate_type =
+            (record.kind == "aggregate").then(|| super::add::described_aggregate_type(&record.description)).flatten();
+        Self { record, aggregate_type, loaded: OnceCell::new() }
+    }
+}
+
+type ActiveSet = Arc<BTreeMap<String, Arc<ActiveEntry>>>;
 
 /// The plugin host. See the module documentation of `crate::plugins`.
 pub struct PluginHost {
@@ -33,11 +46,12 @@ pub struct PluginHost {
     /// Load every active plugin at each refresh (servers), rather than on
     /// first use (one-shot commands).
     eager: bool,
-    active: RwLock<Arc<BTreeMap<String, Arc<ActiveEntry>>>>,
+    /// Replaced only when the registry's active versions change.
+    active: RwLock<ActiveSet>,
     refreshing: tokio::sync::Mutex<()>,
-    /// The chains built from the active migrators, with the versions they
-    /// were built from; rebuilt when those change.
-    chains: tokio::sync::Mutex<Option<(Vec<(String, u64)>, Arc<MigrationChains>)>>,
+    /// The chains built from the active migrators, with the active set and
+    /// the migrator versions they were built from; rebuilt when those change.
+    chains: tokio::sync::Mutex<Option<(ActiveSet, Vec<(String, u64)>, Arc<MigrationChains>)>>,
 }
 
 /// A plugin as this process sees it, for listings and health checks.
@@ -84,14 +98,16 @@ impl PluginHost {
         let records = self.store.active_plugin_versions().await?;
         let current = self.snapshot();
         let mut next = BTreeMap::new();
+        let mut changed = records.len() != current.len();
         for record in records {
             let entry = match current.get(&record.name) {
                 Some(entry) if entry.record.version == record.version && entry.record.content_hash == record.content_hash => {
                     entry.clone()
                 }
                 previous => {
+                    changed = true;
                     let was_loaded = previous.is_some_and(|entry| entry.loaded.initialized());
-                    let entry = Arc::new(ActiveEntry { record, loaded: OnceCell::new() });
+                    let entry = Arc::new(ActiveEntry::new(record));
                     if was_loaded || self.eager {
                         // A failure is logged and kept on the entry, where
                         // callers and health checks find it.
@@ -116,7 +132,9 @@ impl PluginHost {
                 tracing::info!(plugin = %name, version = entry.record.version, "plugin removed from this process");
             }
         }
-        *self.active.write().expect("active plugins lock") = Arc::new(next);
+        if changed {
+            *self.active.write().expect("active plugins lock") = Arc::new(next);
+        }
         Ok(())
     }
 
@@ -143,10 +161,10 @@ impl PluginHost {
         let active = self.snapshot();
         let entry = active
             .values()
-            .find(|entry| entry.record.kind == "aggregate" && described_aggregate_type(&entry.record).as_deref() == Some(aggregate_type))
+            .find(|entry| entry.aggregate_type.as_deref() == Some(aggregate_type))
             .ok_or_else(|| PluginHostError::UnknownAggregateType {
                 aggregate_type: aggregate_type.to_owned(),
-                registered: active.values().filter_map(|entry| described_aggregate_type(&entry.record)).collect(),
+                registered: active.values().filter_map(|entry| entry.aggregate_type.clone()).collect(),
             })?;
         match self.load(entry).await {
             Ok(LoadedPlugin::Aggregate(plugin)) => Ok((plugin, entry.record.clone())),
@@ -159,11 +177,18 @@ impl PluginHost {
     /// `Arc` for its whole read, so a swap applies to reads that start after it.
     pub async fn migration_chains(&self) -> Result<Arc<MigrationChains>, PluginHostError> {
         let active = self.snapshot();
+        let mut cached = self.chains.lock().await;
+        if let Some((built_for, _, chains)) = cached.as_ref() {
+            if Arc::ptr_eq(built_for, &active) {
+                return Ok(chains.clone());
+            }
+        }
         let migrators: Vec<&Arc<ActiveEntry>> = active.values().filter(|entry| entry.record.kind == "migrator").collect();
         let key: Vec<(String, u64)> = migrators.iter().map(|entry| (entry.record.name.clone(), entry.record.version)).collect();
-        let mut cached = self.chains.lock().await;
-        if let Some((built_from, chains)) = cached.as_ref() {
+        if let Some((built_for, built_from, chains)) = cached.as_mut() {
             if built_from == &key {
+                // Other plugins changed; the chains did not.
+                *built_for = active.clone();
                 return Ok(chains.clone());
             }
         }
@@ -179,7 +204,7 @@ impl PluginHost {
         if !key.is_empty() {
             tracing::info!(migrators = ?key, "migration chains built");
         }
-        *cached = Some((key, chains.clone()));
+        *cached = Some((active.clone(), key, chains.clone()));
         Ok(chains)
     }
 
@@ -225,7 +250,7 @@ impl PluginHost {
         Ok(removed)
     }
 
-    fn snapshot(&self) -> Arc<BTreeMap<String, Arc<ActiveEntry>>> {
+    fn snapshot(&self) -> ActiveSet {
         self.active.read().expect("active plugins lock").clone()
     }
 
@@ -275,11 +300,4 @@ impl PluginHost {
     fn unloadable(&self, entry: &ActiveEntry, reason: String) -> PluginHostError {
         PluginHostError::Unloadable { name: entry.record.name.clone(), version: entry.record.version, reason }
     }
-}
-
-fn described_aggregate_type(record: &PluginVersionRecord) -> Option<String> {
-    if record.kind != "aggregate" {
-        return None;
-    }
-    super::add::described_aggregate_type(&record.description)
 }

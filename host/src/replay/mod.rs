@@ -64,8 +64,6 @@ pub struct ReplayResult {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
-    #[error("no handler plugin named {name}; registered handlers: {}", if .registered.is_empty() { "none".to_owned() } else { .registered.join(", ") })]
-    UnknownHandler { name: String, registered: Vec<String> },
     #[error(transparent)]
     Plugins(#[from] PluginHostError),
     #[error(transparent)]
@@ -88,10 +86,7 @@ pub async fn replay(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<ReplayResult, ReplayError> {
     let started = Instant::now();
-    let handler = host.handler(&options.handler).await.map_err(|error| match error {
-        PluginHostError::UnknownHandler { name, registered } => ReplayError::UnknownHandler { name, registered },
-        other => ReplayError::Plugins(other),
-    })?;
+    let handler = host.handler(&options.handler).await?;
     let store = host.store().clone();
     let checkpoint_name = options.checkpoint.clone().unwrap_or_else(|| format!("handler:{}", options.handler));
     let resume_at = store.checkpoint(&checkpoint_name).await?.map_or(0, |checkpoint| checkpoint.position);
