@@ -35,6 +35,16 @@ pub trait Handler {
     /// Handles one event. The event's body is its payload; read it into a
     /// type of your own with [`Event::body_as`].
     fn handle(event: Event<Value>, read_models: &mut ReadModels) -> Result<(), PluginError>;
+
+    /// Called after the last event of each batch, with the same read models.
+    /// A handler that folds events into memory (a running count, say)
+    /// writes its documents here once per batch instead of once per event.
+    /// The batch's writes, these included, commit together. The default
+    /// does nothing.
+    fn end_batch(read_models: &mut ReadModels) -> Result<(), PluginError> {
+        let _ = read_models;
+        Ok(())
+    }
 }
 
 /// JSON documents by collection and key, kept by the host for this handler.
@@ -97,11 +107,14 @@ impl<H: Handler> exported::Guest for HandlerAdapter<H> {
 
     fn handle(events: Vec<wire::Event>) -> Result<(), exported::Failure> {
         let mut read_models = ReadModels { _private: () };
+        let last = events.len().saturating_sub(1) as u32;
         for (index, event) in events.into_iter().enumerate() {
             Self::handle_one(event, &mut read_models)
                 .map_err(|error| exported::Failure { index: index as u32, error: to_wire(error) })?;
         }
-        Ok(())
+        // A failure here is the last event's: the host then commits the
+        // events before it, which runs `end_batch` again for them.
+        H::end_batch(&mut read_models).map_err(|error| exported::Failure { index: last, error: to_wire(error) })
     }
 }
 

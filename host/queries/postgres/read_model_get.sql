@@ -1,1 +1,1 @@
-SELECT value FROM cairn_read_models WHERE handler = $1 AND collection = $2 AND key = $3
+SELECT value FROM cairn_read_models WHERE handler = $1 AND generation = $2 AND collection = $3 AND key = $4

@@ -1,1 +1,1 @@
-DELETE FROM cairn_read_models WHERE handler = ?1 AND collection = ?2 AND key = ?3
+DELETE FROM cairn_read_models WHERE handler = ?1 AND generation = ?2 AND collection = ?3 AND key = ?4

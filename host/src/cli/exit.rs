@@ -61,7 +61,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             use cairn::plugins::PluginHostError as E;
             if matches!(
                 plugin_error,
-                E::InvalidName(_) | E::Refused { .. } | E::KindChanged { .. } | E::ConflictingMigrators(_) | E::AggregateTypeChanged { .. } | E::AggregateTypeTaken { .. } | E::UnknownPlugin { .. } | E::UnknownAggregateType { .. }
+                E::InvalidName(_) | E::Refused { .. } | E::KindChanged { .. } | E::ConflictingMigrators(_) | E::AggregateTypeChanged { .. } | E::AggregateTypeTaken { .. } | E::UnknownPlugin { .. } | E::UnknownAggregateType { .. } | E::UnknownHandler { .. }
             ) {
                 return 2;
             }

@@ -2,12 +2,15 @@ mod append;
 mod audit;
 mod bench;
 mod checkpoint;
+mod dead_letter;
 mod exec;
 mod exit;
 mod migrate;
 mod output;
 mod plugin;
+mod project;
 mod read;
+mod read_model;
 mod replay;
 mod sequence;
 mod snapshot;
@@ -98,11 +101,16 @@ enum Command {
     Checkpoint(checkpoint::CheckpointCommand),
     /// Check that a stream holds the expected event types, in order
     ValidateSequence(sequence::ValidateSequenceArgs),
-    /// Run history through a handler plugin, resumable from its checkpoint
+    /// Run history through handler plugins, resumable from their checkpoints; list and show recorded jobs
     Replay(replay::ReplayArgs),
+    /// Keep a handler's read model up to date (catch up, then follow), or rebuild it blue/green
+    Project(project::ProjectArgs),
+    /// List, retry and skip the events handlers failed on
+    #[command(subcommand)]
+    DeadLetter(dead_letter::DeadLetterCommand),
     /// Read the documents handler plugins keep
     #[command(subcommand)]
-    ReadModel(replay::ReadModelCommand),
+    ReadModel(read_model::ReadModelCommand),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -168,7 +176,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint(command) => checkpoint::run(&cli, command).await,
         Command::ValidateSequence(args) => sequence::run(&cli, args).await,
         Command::Replay(args) => replay::run(&cli, args).await,
-        Command::ReadModel(command) => replay::run_read_model(&cli, command).await,
+        Command::Project(args) => project::run(&cli, args).await,
+        Command::DeadLetter(command) => dead_letter::run(&cli, command).await,
+        Command::ReadModel(command) => read_model::run(&cli, command).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

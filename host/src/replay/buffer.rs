@@ -1,43 +1,120 @@
 //! A batch's read-model access: writes are buffered (and read back by later
-//! events of the same batch), reads fall through to the store. Nothing
-//! reaches the store until the batch commits with its checkpoint.
+//! events of the same batch), reads fall through to a per-run document cache
+//! and then to the store. Nothing reaches the store until the batch commits
+//! with its checkpoint.
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use crate::runtime::types::ReadModelAccess;
 use crate::store::{EventStore, ReadModelWrite};
 
-pub(super) struct BatchBuffer {
-    store: Arc<dyn EventStore>,
-    handler: String,
-    runtime: tokio::runtime::Handle,
+type DocumentKey = (String, String);
+
+/// Documents of one handler generation as committed, shared by a run's
+/// batches. It is only correct while this run is the generation's sole
+/// writer, which the checkpoint's expected position guarantees: a commit
+/// after another writer's is refused, and the run then clears the cache.
+pub struct DocumentCache {
+    documents: Mutex<HashMap<DocumentKey, Option<String>>>,
+    capacity: usize,
+}
+
+impl DocumentCache {
+    pub fn new(capacity: usize) -> Self {
+        Self { documents: Mutex::new(HashMap::new()), capacity }
+    }
+
+    fn get(&self, key: &DocumentKey) -> Option<Option<String>> {
+        self.documents.lock().expect("the cache lock is not poisoned").get(key).cloned()
+    }
+
+    fn insert(&self, key: DocumentKey, value: Option<String>) {
+        let mut documents = self.documents.lock().expect("the cache lock is not poisoned");
+        // Dropping everything keeps memory bounded without bookkeeping per
+        // entry; a projection whose documents outgrow the cache reads more.
+        if documents.len() >= self.capacity {
+            documents.clear();
+        }
+        documents.insert(key, value);
+    }
+
+    /// Records what a committed batch wrote.
+    pub fn apply(&self, writes: &[ReadModelWrite]) {
+        for write in writes {
+            self.insert((write.collection.clone(), write.key.clone()), write.value.clone());
+        }
+    }
+
+    pub fn clear(&self) {
+        self.documents.lock().expect("the cache lock is not poisoned").clear();
+    }
+}
+
+/// Where a batch's reads go: the handler generation being written.
+#[derive(Clone)]
+pub struct ReadTarget {
+    pub store: Arc<dyn EventStore>,
+    pub handler: String,
+    pub generation: u64,
+    pub runtime: tokio::runtime::Handle,
+    pub cache: Arc<DocumentCache>,
+}
+
+#[derive(Clone)]
+pub struct BatchBuffer {
+    target: ReadTarget,
     writes: Vec<ReadModelWrite>,
-    latest: HashMap<(String, String), Option<String>>,
+    latest: HashMap<DocumentKey, Option<String>>,
+    /// Documents read from before this batch; for finding out whether
+    /// parallel partitions touched each other's documents.
+    reads: HashSet<DocumentKey>,
 }
 
 impl BatchBuffer {
-    pub fn new(store: Arc<dyn EventStore>, handler: String, runtime: tokio::runtime::Handle) -> Self {
-        Self { store, handler, runtime, writes: Vec::new(), latest: HashMap::new() }
+    pub fn new(target: ReadTarget) -> Self {
+        Self { target, writes: Vec::new(), latest: HashMap::new(), reads: HashSet::new() }
     }
 
     fn record(&mut self, collection: &str, key: &str, value: Option<String>) {
         self.latest.insert((collection.to_owned(), key.to_owned()), value.clone());
         self.writes.push(ReadModelWrite { collection: collection.to_owned(), key: key.to_owned(), value });
     }
+
+    pub fn writes(&self) -> &[ReadModelWrite] {
+        &self.writes
+    }
+
+    pub fn into_writes(self) -> Vec<ReadModelWrite> {
+        self.writes
+    }
+
+    /// Whether `other` read or wrote a document this buffer wrote.
+    pub fn overlaps(&self, other: &BatchBuffer) -> bool {
+        self.latest.keys().any(|key| other.latest.contains_key(key) || other.reads.contains(key))
+    }
 }
 
 impl ReadModelAccess for BatchBuffer {
     fn get(&mut self, collection: &str, key: &str) -> Result<Option<String>, String> {
-        if let Some(value) = self.latest.get(&(collection.to_owned(), key.to_owned())) {
+        let document = (collection.to_owned(), key.to_owned());
+        if let Some(value) = self.latest.get(&document) {
             return Ok(value.clone());
         }
-        // Called on a blocking thread inside a plugin call, so waiting here
+        self.reads.insert(document.clone());
+        if let Some(value) = self.target.cache.get(&document) {
+            return Ok(value);
+        }
+        // Called on a blocking thread inside a handler call, so waiting here
         // holds no async worker.
-        self.runtime
-            .block_on(self.store.read_model_get(&self.handler, collection, key))
-            .map_err(|error| error.to_string())
+        let value = self
+            .target
+            .runtime
+            .block_on(self.target.store.read_model_get(&self.target.handler, Some(self.target.generation), collection, key))
+            .map_err(|error| error.to_string())?;
+        self.target.cache.insert(document, value.clone());
+        Ok(value)
     }
 
     fn put(&mut self, collection: &str, key: &str, value: String) -> Result<(), String> {
@@ -53,9 +130,4 @@ impl ReadModelAccess for BatchBuffer {
     fn as_any(self: Box<Self>) -> Box<dyn Any> {
         self
     }
-}
-
-/// The writes a batch made, in order.
-pub(super) fn into_writes(access: Box<dyn ReadModelAccess>) -> Vec<ReadModelWrite> {
-    access.as_any().downcast::<BatchBuffer>().map(|buffer| buffer.writes).unwrap_or_default()
 }

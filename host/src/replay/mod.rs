@@ -1,44 +1,115 @@
-//! Replay: history through a handler plugin, in batches, resumable from a
-//! named checkpoint.
+//! Replay: history through handlers, in pages, resumable from a named
+//! checkpoint, optionally over several workers.
 //!
 //! Invariants:
-//! - A batch's read-model writes commit in the same transaction as the
-//!   checkpoint's advance, so after a crash, a failure or a retry no
-//!   event's effects are applied twice or half.
-//! - The handler's declared event and aggregate types are applied before
-//!   any wasm call; events it does not want are counted as skipped.
-//! - The checkpoint never passes an event the handler failed on: a replay
-//!   stops there, and the next run under the same checkpoint retries it.
+//! - A page's read-model writes and dead letters commit in the same
+//!   transaction as the checkpoint's advance, so after a crash, a failure or
+//!   a retry no event's effects are applied twice or half. The advance names
+//!   the position it expects the checkpoint at, so two runs of one handler
+//!   cannot both apply a page.
+//! - A handler's declared event and aggregate types are applied before any
+//!   wasm call; events it does not want are counted as skipped.
+//! - The checkpoint never passes an event that was not handled, skipped, or
+//!   dead-lettered. An event that fails after its retries is dead-lettered
+//!   and the handler's later events of its stream are parked behind it;
+//!   other streams go on. Under stop-on-error the run stops before it.
+//! - With several workers each stream stays on one worker, so its events
+//!   are handled in order. Workers that touch one another's documents make
+//!   the page run again on one worker: parallelism never changes results.
+//! - The engine knows handlers only as [`BatchHandler`]; it never names the
+//!   generated bindings.
 
 mod buffer;
+mod dead_letters;
+mod handler;
+mod jobs;
+mod partition;
+mod project;
 
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use buffer::{BatchBuffer, DocumentCache, ReadTarget};
+pub use dead_letters::{release_stream, retry_all, DeadLetterAction, StreamRelease};
+pub use handler::{BatchHandler, HandlerFailure, PluginHandler};
+pub use jobs::{run_job, JobOutcome, JobRequest};
+pub use partition::FailurePolicy;
+pub use project::{project, rebuild, ProjectionReport};
+
 use crate::event::RecordedEvent;
+use crate::migrate::MigrationChains;
 use crate::plugins::{PluginHost, PluginHostError};
-use crate::runtime::{HandlerPlugin, PluginCallError};
-use crate::store::{CheckpointAdvance, LogFilter, StoreError};
-use buffer::BatchBuffer;
+use crate::store::{CheckpointAdvance, EventStore, HandlerCommit, LogFilter, StoreError};
+use partition::{run_partition, stream_key, PartitionOutcome, StreamKey};
 
 pub const DEFAULT_BATCH_SIZE: usize = 500;
+/// Documents a run keeps in its read cache before starting it afresh.
+const DOCUMENT_CACHE_CAPACITY: usize = 100_000;
 
-#[derive(Debug, Clone)]
+/// The checkpoint a handler's live read model moves with.
+pub fn live_checkpoint_name(handler: &str) -> String {
+    format!("handler:{handler}")
+}
+
+/// Which checkpoint a run resumes from and advances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointChoice {
+    /// `handler:<name>` when the filter selects by position only; none when
+    /// it selects by anything else, because moving the handler's checkpoint
+    /// past events the filter left out would lose them.
+    Default,
+    Named(String),
+    None,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct ReplayOptions {
-    pub handler: String,
     pub filter: LogFilter,
     /// Events after this position only (the checkpoint's, if later).
     pub after_position: u64,
     pub batch_size: usize,
-    /// Defaults to `handler:<name>`.
-    pub checkpoint: Option<String>,
-    /// Tries per failing event before the replay stops.
-    pub max_retries: u32,
+    pub checkpoint: CheckpointChoice,
+    #[serde(skip)]
+    pub failure: FailurePolicy,
+    pub workers: usize,
+    #[serde(with = "duration_millis")]
+    pub delay_between_batches: Duration,
+    /// The read-model generation to write; the live one when `None`.
+    pub generation: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        Self {
+            filter: LogFilter::default(),
+            after_position: 0,
+            batch_size: DEFAULT_BATCH_SIZE,
+            checkpoint: CheckpointChoice::Default,
+            failure: FailurePolicy {
+                max_retries: 3,
+                retry_delay: Duration::from_millis(100),
+                stop_on_error: false,
+                max_consecutive_failures: 10,
+            },
+            workers: 1,
+            delay_between_batches: Duration::ZERO,
+            generation: None,
+        }
+    }
+}
+
+mod duration_millis {
+    pub fn serialize<S: serde::Serializer>(duration: &std::time::Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(duration.as_millis() as u64)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct ReplayErrorRecord {
     pub event_id: uuid::Uuid,
     pub global_position: u64,
@@ -46,20 +117,40 @@ pub struct ReplayErrorRecord {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Why a run ended before the log's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Stop-on-error, at the first event that failed after its retries.
+    FailingEvent,
+    /// Too many dead letters in a row with nothing handled between them.
+    ConsecutiveFailures,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct ReplayResult {
     pub handler: String,
-    pub checkpoint: String,
+    /// The checkpoint the run resumed from and advanced, if any.
+    pub checkpoint: Option<String>,
+    pub generation: u64,
     pub total_events: u64,
     pub processed: u64,
+    /// Events that failed after their retries.
     pub failed: u64,
+    /// Events the handler does not want.
     pub skipped: u64,
+    /// Events parked behind a failed event of their stream.
+    pub parked: u64,
     pub success_rate: f64,
     pub duration_ms: u64,
     pub events_per_second: f64,
-    /// Where the checkpoint stands after the run.
-    pub checkpoint_position: u64,
+    /// Where the checkpoint (or, without one, the run) stands at the end.
+    pub position: u64,
+    pub stopped: Option<StopReason>,
     pub errors: Vec<ReplayErrorRecord>,
+    /// Things the user should know, such as a --from-position the
+    /// checkpoint overrode.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,107 +161,150 @@ pub enum ReplayError {
     Upcast(#[from] crate::migrate::UpcastError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("checkpoint {name} is at position {position}, but the log ends at {head}: the store was probably restored from an older copy. Move it with `cairn checkpoint set {name} {head}` (events after it are then not replayed) or `cairn checkpoint delete {name}` to replay from the start")]
+    CheckpointAhead { name: String, position: u64, head: u64 },
+    /// Something the user asked for that cannot be done.
+    #[error("{0}")]
+    Invalid(String),
+    /// A run that ended because its handler kept failing.
+    #[error("{0}")]
+    Stopped(String),
 }
 
-fn wanted(handler: &HandlerPlugin, event: &RecordedEvent) -> bool {
-    let info = handler.info();
-    (info.event_types.is_empty() || info.event_types.contains(&event.event_type))
-        && (info.aggregate_types.is_empty() || info.aggregate_types.contains(&event.aggregate_type))
+/// How far a run has come, for progress bars and job records.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub position: u64,
+    pub head: u64,
+    pub processed: u64,
 }
 
-/// Runs the replay to the log's end as it was at the start, or to the first
-/// event that fails after its retries. `progress` gets the position reached.
+/// Runs handler plugin `handler` over the log: see [`run_replay`].
 pub async fn replay(
     host: &Arc<PluginHost>,
+    handler: &str,
     options: &ReplayOptions,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(Progress),
+) -> Result<ReplayResult, ReplayError> {
+    let plugin: Arc<dyn BatchHandler> = Arc::new(PluginHandler(host.handler(handler).await?));
+    let chains = host.migration_chains().await?;
+    run_replay(host.store(), &chains, plugin, options, progress).await
+}
+
+/// Everything one run keeps between pages.
+struct Run {
+    store: Arc<dyn EventStore>,
+    handler: Arc<dyn BatchHandler>,
+    target: ReadTarget,
+    checkpoint: Option<String>,
+    checkpoint_position: u64,
+    parked: HashSet<StreamKey>,
+    workers: usize,
+    consecutive_failures: u32,
+}
+
+/// Runs `handler` over the log from the checkpoint (or `after_position`) to
+/// the log's end as it was at the start, and commits page by page.
+pub async fn run_replay(
+    store: &Arc<dyn EventStore>,
+    chains: &Arc<MigrationChains>,
+    handler: Arc<dyn BatchHandler>,
+    options: &ReplayOptions,
+    mut progress: impl FnMut(Progress),
 ) -> Result<ReplayResult, ReplayError> {
     let started = Instant::now();
-    let handler = host.handler(&options.handler).await?;
-    let store = host.store().clone();
-    let checkpoint_name = options.checkpoint.clone().unwrap_or_else(|| format!("handler:{}", options.handler));
-    let resume_at = store.checkpoint(&checkpoint_name).await?.map_or(0, |checkpoint| checkpoint.position);
+    if options.batch_size == 0 || options.workers == 0 {
+        return Err(ReplayError::Invalid("the batch size and the number of workers must be at least 1".to_owned()));
+    }
+    let name = handler.name().to_owned();
+    let selects_by_content = LogFilter { to_position: None, ..options.filter.clone() } != LogFilter::default();
+    let mut notes = Vec::new();
+    let checkpoint = match &options.checkpoint {
+        CheckpointChoice::Named(checkpoint) => Some(checkpoint.clone()),
+        CheckpointChoice::None => None,
+        CheckpointChoice::Default if selects_by_content => {
+            notes.push(format!(
+                "the filter selects events by content, so the run does not move {}; pass --checkpoint NAME to make it resumable",
+                live_checkpoint_name(&name)
+            ));
+            None
+        }
+        CheckpointChoice::Default => Some(live_checkpoint_name(&name)),
+    };
     let head = store.head_position().await?;
-    let mut position = resume_at.max(options.after_position);
+    let checkpoint_position = match &checkpoint {
+        Some(checkpoint) => store.checkpoint(checkpoint).await?.map_or(0, |found| found.position),
+        None => 0,
+    };
+    if let (Some(checkpoint), true) = (&checkpoint, checkpoint_position > head) {
+        return Err(ReplayError::CheckpointAhead { name: checkpoint.clone(), position: checkpoint_position, head });
+    }
+    if checkpoint_position > options.after_position && options.after_position > 0 {
+        notes.push(format!(
+            "checkpoint {} is at position {checkpoint_position}, after the requested start; resuming from the checkpoint (set or delete it to replay earlier events)",
+            checkpoint.as_deref().unwrap_or_default()
+        ));
+    }
+    let generation = match options.generation {
+        Some(generation) => generation,
+        None => store.generations(&name).await?.live,
+    };
+    let mut run = Run {
+        store: store.clone(),
+        handler: handler.clone(),
+        target: ReadTarget {
+            store: store.clone(),
+            handler: name.clone(),
+            generation,
+            runtime: tokio::runtime::Handle::current(),
+            cache: Arc::new(DocumentCache::new(DOCUMENT_CACHE_CAPACITY)),
+        },
+        checkpoint: checkpoint.clone(),
+        checkpoint_position,
+        parked: HashSet::new(),
+        workers: options.workers,
+        consecutive_failures: 0,
+    };
     let filter = LogFilter { to_position: Some(options.filter.to_position.unwrap_or(head).min(head)), ..options.filter.clone() };
-    let chains = host.migration_chains().await?;
+    let mut position = checkpoint_position.max(options.after_position);
     let mut result = ReplayResult {
-        handler: options.handler.clone(),
-        checkpoint: checkpoint_name.clone(),
+        handler: name.clone(),
+        checkpoint,
+        generation,
         total_events: 0,
         processed: 0,
         failed: 0,
         skipped: 0,
+        parked: 0,
         success_rate: 1.0,
         duration_ms: 0,
         events_per_second: 0.0,
-        checkpoint_position: position,
+        position,
+        stopped: None,
         errors: Vec::new(),
+        notes,
     };
-    'pages: loop {
-        let page = store.read_log(&filter, position, options.batch_size.max(1)).await?;
+    loop {
+        let page = store.read_log(&filter, position, options.batch_size).await?;
         let Some(last) = page.last() else { break };
         let page_end = last.global_position;
         result.total_events += page.len() as u64;
-        let page = crate::migrate::upcast_events(&chains, page).await?;
-        let (batch, skipped): (Vec<RecordedEvent>, Vec<RecordedEvent>) = page.into_iter().partition(|event| wanted(&handler, event));
-        result.skipped += skipped.len() as u64;
-        let nothing_to_handle = batch.is_empty();
-        // Handle the batch; on a failure, commit what came before the
-        // failing event, retry it alone, and stop if it keeps failing.
-        let mut remaining = batch;
-        while !remaining.is_empty() {
-            match handle_and_commit(host, &handler, &checkpoint_name, &remaining, page_end).await? {
-                Ok(()) => {
-                    result.processed += remaining.len() as u64;
-                    break;
-                }
-                Err((index, error)) => {
-                    let failing = index.unwrap_or(0);
-                    if failing > 0 {
-                        let before = remaining[..failing].to_vec();
-                        let before_end = before.last().expect("not empty").global_position;
-                        if handle_and_commit(host, &handler, &checkpoint_name, &before, before_end).await?.is_ok() {
-                            result.processed += before.len() as u64;
-                            remaining.drain(..failing);
-                        }
-                    }
-                    let event = remaining[0].clone();
-                    let mut last_error = error;
-                    let mut recovered = false;
-                    for attempt in 1..=options.max_retries {
-                        tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
-                        match handle_and_commit(host, &handler, &checkpoint_name, std::slice::from_ref(&event), event.global_position).await? {
-                            Ok(()) => {
-                                recovered = true;
-                                break;
-                            }
-                            Err((_, error)) => last_error = error,
-                        }
-                    }
-                    if !recovered {
-                        result.failed += 1;
-                        result.errors.push(ReplayErrorRecord {
-                            event_id: event.id,
-                            global_position: event.global_position,
-                            handler: options.handler.clone(),
-                            message: last_error.to_string(),
-                        });
-                        break 'pages;
-                    }
-                    result.processed += 1;
-                    remaining.remove(0);
-                }
-            }
+        run.parked = store.parked_streams(&name, generation).await?.into_iter().collect();
+        let page = crate::migrate::upcast_events(chains, page).await?;
+        let (wanted, unwanted): (Vec<RecordedEvent>, Vec<RecordedEvent>) = page.into_iter().partition(|event| handler.wants(event));
+        result.skipped += unwanted.len() as u64;
+        let (reached, stopped) = run_page(&mut run, options, wanted, page_end, &mut result).await?;
+        position = reached;
+        progress(Progress { position, head, processed: result.processed });
+        if stopped.is_some() {
+            result.stopped = stopped;
+            break;
         }
-        if nothing_to_handle {
-            // Pages of skipped events still move the checkpoint past them.
-            store.commit_handler_batch(&options.handler, &[], &CheckpointAdvance { name: checkpoint_name.clone(), position: page_end, events: 0 }).await?;
+        if !options.delay_between_batches.is_zero() {
+            tokio::time::sleep(options.delay_between_batches).await;
         }
-        position = page_end;
-        progress(position, head);
     }
-    result.checkpoint_position = store.checkpoint(&checkpoint_name).await?.map_or(0, |checkpoint| checkpoint.position);
+    result.position = position;
     let elapsed = started.elapsed();
     result.duration_ms = elapsed.as_millis() as u64;
     result.events_per_second = result.processed as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -179,27 +313,129 @@ pub async fn replay(
     Ok(result)
 }
 
-/// One `handle` call over `events`, then its writes and the checkpoint
-/// (moved to `through`) in one transaction. The outer error is the store's;
-/// the inner one the handler's, in which case nothing was committed.
-async fn handle_and_commit(
-    host: &Arc<PluginHost>,
-    handler: &Arc<HandlerPlugin>,
-    checkpoint: &str,
-    events: &[RecordedEvent],
-    through: u64,
-) -> Result<Result<(), (Option<usize>, PluginCallError)>, StoreError> {
-    let buffer = BatchBuffer::new(host.store().clone(), handler.name().to_owned(), tokio::runtime::Handle::current());
-    let handler_for_call = handler.clone();
-    let batch = events.to_vec();
-    let (access, outcome) = tokio::task::spawn_blocking(move || handler_for_call.handle(&batch, Box::new(buffer)))
-        .await
-        .expect("handle does not panic");
-    if let Err(failure) = outcome {
-        return Ok(Err(failure));
+fn partition_of(event: &RecordedEvent, workers: usize) -> usize {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    stream_key(event).hash(&mut hasher);
+    (hasher.finish() % workers as u64) as usize
+}
+
+/// Handles one page's wanted events and commits it. Gives the position the
+/// run reached and why it stopped, if it did.
+async fn run_page(
+    run: &mut Run,
+    options: &ReplayOptions,
+    wanted: Vec<RecordedEvent>,
+    page_end: u64,
+    result: &mut ReplayResult,
+) -> Result<(u64, Option<StopReason>), ReplayError> {
+    let mut outcomes = if run.workers > 1 && wanted.len() > 1 {
+        let mut partitions = vec![Vec::new(); run.workers];
+        for event in &wanted {
+            partitions[partition_of(event, run.workers)].push(event.clone());
+        }
+        let tasks = partitions.into_iter().filter(|events| !events.is_empty()).map(|events| {
+            let (handler, target, parked, policy) = (run.handler.clone(), run.target.clone(), run.parked.clone(), options.failure.clone());
+            let consecutive_failures = run.consecutive_failures;
+            tokio::spawn(async move { run_partition(&handler, target, events, &parked, &policy, consecutive_failures).await })
+        });
+        let mut outcomes = Vec::new();
+        for task in tasks.collect::<Vec<_>>() {
+            outcomes.push(task.await.expect("partitions do not panic"));
+        }
+        let stopped_early = outcomes.iter().any(|outcome| outcome.stopped_before.is_some());
+        let overlapping = outcomes
+            .iter()
+            .enumerate()
+            .any(|(index, outcome)| outcomes.iter().enumerate().any(|(other, theirs)| index != other && outcome.buffer.overlaps(&theirs.buffer)));
+        if overlapping {
+            tracing::warn!(handler = %run.handler.name(), "workers touched the same read-model documents; this handler's pages run on one worker from now on");
+            run.workers = 1;
+        }
+        // A stop, or shared documents, make the page run again in order.
+        if stopped_early || overlapping {
+            None
+        } else {
+            Some(outcomes)
+        }
+    } else {
+        None
+    };
+    if outcomes.is_none() {
+        outcomes = Some(vec![run_partition(&run.handler, run.target.clone(), wanted, &run.parked, &options.failure, run.consecutive_failures).await]);
     }
-    let writes = buffer::into_writes(access);
-    let advance = CheckpointAdvance { name: checkpoint.to_owned(), position: through, events: events.len() as u64 };
-    host.store().commit_handler_batch(handler.name(), &writes, &advance).await?;
-    Ok(Ok(()))
+    let outcomes = outcomes.expect("set above");
+    commit_page(run, &options.failure, outcomes, page_end, result).await
+}
+
+async fn commit_page(
+    run: &mut Run,
+    policy: &FailurePolicy,
+    outcomes: Vec<PartitionOutcome>,
+    page_end: u64,
+    result: &mut ReplayResult,
+) -> Result<(u64, Option<StopReason>), ReplayError> {
+    // Only a single, in-order partition can stop early (see run_page).
+    let stopped_before = outcomes.iter().find_map(|outcome| outcome.stopped_before.clone());
+    let reached = stopped_before.as_ref().map_or(page_end, |event| event.global_position - 1);
+    let mut commit = HandlerCommit { handler: run.handler.name().to_owned(), generation: run.target.generation, ..HandlerCommit::default() };
+    let mut processed = 0;
+    let mut newly_parked = HashSet::new();
+    let mut consecutive_failures = 0;
+    for outcome in outcomes {
+        processed += outcome.processed;
+        result.failed += outcome.failed;
+        result.errors.extend(outcome.errors);
+        consecutive_failures = consecutive_failures.max(outcome.consecutive_failures);
+        commit.writes.extend(outcome.buffer.into_writes());
+        commit.dead_letters.extend(outcome.dead_letters.into_iter().filter(|letter| letter.global_position <= reached));
+        newly_parked.extend(outcome.newly_parked);
+    }
+    run.consecutive_failures = consecutive_failures;
+    result.parked += commit.dead_letters.iter().filter(|letter| letter.status == crate::store::DeadLetterStatus::Parked).count() as u64;
+    commit.checkpoint = run.checkpoint.as_ref().map(|name| CheckpointAdvance {
+        name: name.clone(),
+        expected_position: run.checkpoint_position,
+        position: reached,
+        events: processed,
+    });
+    let nothing_to_commit = commit.writes.is_empty() && commit.dead_letters.is_empty() && commit.checkpoint.is_none();
+    if !nothing_to_commit {
+        if let Err(error) = run.store.commit_handler_batch(&commit).await {
+            run.target.cache.clear();
+            return Err(error.into());
+        }
+    }
+    run.target.cache.apply(&commit.writes);
+    if commit.checkpoint.is_some() {
+        run.checkpoint_position = reached;
+    }
+    run.parked.extend(newly_parked);
+    result.processed += processed;
+    let stop = if run.consecutive_failures >= policy.max_consecutive_failures {
+        Some(StopReason::ConsecutiveFailures)
+    } else if stopped_before.is_some() {
+        Some(StopReason::FailingEvent)
+    } else {
+        None
+    };
+    Ok((reached, stop))
+}
+
+impl ReplayResult {
+    /// Adds a later run's figures to this one's.
+    pub fn absorb(&mut self, later: ReplayResult) {
+        self.total_events += later.total_events;
+        self.processed += later.processed;
+        self.failed += later.failed;
+        self.skipped += later.skipped;
+        self.parked += later.parked;
+        self.duration_ms += later.duration_ms;
+        self.events_per_second = self.processed as f64 / (self.duration_ms as f64 / 1000.0).max(1e-9);
+        let attempted = self.processed + self.failed;
+        self.success_rate = if attempted == 0 { 1.0 } else { self.processed as f64 / attempted as f64 };
+        self.position = later.position;
+        self.stopped = later.stopped;
+        self.errors.extend(later.errors);
+        self.notes.extend(later.notes);
+    }
 }

@@ -35,6 +35,12 @@ pub enum StoreError {
     #[error("store schema migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
 
+    #[error("generation {generation} of the read model of {handler} is no longer live or being built: a rebuild replaced it; read the handler's generations again")]
+    GenerationRetired { handler: String, generation: u64 },
+
+    #[error("checkpoint {name} moved from position {expected} to {actual} under this run: another process is running the same handler; stop one of them")]
+    CheckpointMoved { name: String, expected: u64, actual: u64 },
+
     #[error("the store holds a row it cannot read: {0}")]
     CorruptRow(String),
 }

@@ -11,6 +11,7 @@
 //! conformance suite (`host/tests/it/conformance.rs`) runs against both.
 
 mod checkpoints;
+mod dead_letters;
 mod error;
 mod filter;
 mod follow;
@@ -19,6 +20,7 @@ mod limits;
 mod plan;
 mod plugin_catalog;
 mod read_models;
+mod replay_jobs;
 mod snapshots;
 pub mod postgres;
 pub mod sqlite;
@@ -40,7 +42,9 @@ pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
-pub use read_models::{CheckpointAdvance, ReadModelStore, ReadModelWrite};
+pub use dead_letters::{DeadLetter, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
+pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
+pub use replay_jobs::{JobStatus, ReplayJobRecord, ReplayJobStore};
 pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};
 pub use url::{StoreUrl, DEFAULT_STORE_URL};
 pub use validate::{validate_append, validate_append_located};
@@ -80,7 +84,8 @@ pub struct CountByName {
 /// What every backend provides. The consumers of the store (the CLI, the
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
-pub trait EventStore: PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + Send + Sync + 'static {
+pub trait EventStore:
+    PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + Send + Sync + 'static {
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;

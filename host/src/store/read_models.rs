@@ -1,10 +1,16 @@
-//! Read-model storage: JSON documents by handler, collection and key. The
-//! only way to write is `commit_handler_batch`, which applies a batch's
-//! writes and advances the handler's checkpoint in one transaction, so an
-//! event's effects are never applied twice or half.
+//! Read-model storage: JSON documents by handler, generation, collection
+//! and key. The only way to write is `commit_handler_batch`, which applies
+//! a batch's writes, its dead-letter changes and its checkpoint's advance in
+//! one transaction, so an event's effects are never applied twice or half.
+//!
+//! A handler's read model has generations: readers see the live one, and a
+//! blue/green rebuild fills the next one from position 0 beside it, then
+//! makes it live in one transaction ([`ReadModelStore::finish_rebuild`]).
 
 use async_trait::async_trait;
+use serde::Serialize;
 
+use super::dead_letters::NewDeadLetter;
 use super::StoreError;
 
 /// One write of a batch: a document, or its deletion (`value: None`).
@@ -19,29 +25,84 @@ pub struct ReadModelWrite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckpointAdvance {
     pub name: String,
+    /// Where the committer last saw the checkpoint (0 when it had none). The
+    /// commit is refused with [`StoreError::CheckpointMoved`] when another
+    /// process has moved it since, so two runs of one handler can never
+    /// apply the same events twice.
+    pub expected_position: u64,
     pub position: u64,
     /// Events the batch handled, added to the checkpoint's count.
     pub events: u64,
 }
 
+/// Everything one handler batch changes, committed atomically.
+#[derive(Debug, Clone, Default)]
+pub struct HandlerCommit {
+    pub handler: String,
+    /// The read-model generation written; it must be live or building, or
+    /// the commit is refused with [`StoreError::GenerationRetired`].
+    pub generation: u64,
+    pub writes: Vec<ReadModelWrite>,
+    /// Added, or updated when the same event is already dead-lettered.
+    pub dead_letters: Vec<NewDeadLetter>,
+    /// Dead letters (by id) the batch resolved: handled or skipped.
+    pub resolved_dead_letters: Vec<i64>,
+    pub checkpoint: Option<CheckpointAdvance>,
+}
+
+/// A handler's read-model generations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Generations {
+    /// What readers see; 0 until the first rebuild.
+    pub live: u64,
+    /// The copy a rebuild is filling, if one is under way.
+    pub building: Option<u64>,
+}
+
+/// How a rebuild's generation becomes live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildSwitch {
+    pub handler: String,
+    pub generation: u64,
+    /// The rebuild's own checkpoint, which is removed.
+    pub rebuild_checkpoint: String,
+    /// The handler's live checkpoint, which takes over the rebuild's position.
+    pub live_checkpoint: String,
+}
+
 #[async_trait]
 pub trait ReadModelStore: Send + Sync {
-    async fn read_model_get(&self, handler: &str, collection: &str, key: &str) -> Result<Option<String>, StoreError>;
+    async fn generations(&self, handler: &str) -> Result<Generations, StoreError>;
+
+    /// A document of `generation`, or of the live one when `None`.
+    async fn read_model_get(
+        &self,
+        handler: &str,
+        generation: Option<u64>,
+        collection: &str,
+        key: &str,
+    ) -> Result<Option<String>, StoreError>;
 
     /// Documents whose key starts with `prefix`, by key, at most `limit`.
     async fn read_model_list(
         &self,
         handler: &str,
+        generation: Option<u64>,
         collection: &str,
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError>;
 
-    /// Applies `writes` in order and moves the checkpoint, atomically.
-    async fn commit_handler_batch(
-        &self,
-        handler: &str,
-        writes: &[ReadModelWrite],
-        checkpoint: &CheckpointAdvance,
-    ) -> Result<(), StoreError>;
+    /// Applies the writes in order, the dead-letter changes and the
+    /// checkpoint's advance, atomically.
+    async fn commit_handler_batch(&self, commit: &HandlerCommit) -> Result<(), StoreError>;
+
+    /// Starts a rebuild: a new, empty building generation, which replaces
+    /// (and clears) any earlier rebuild that did not finish.
+    async fn begin_rebuild(&self, handler: &str, rebuild_checkpoint: &str) -> Result<u64, StoreError>;
+
+    /// Makes the building generation live and drops every other generation's
+    /// documents and dead letters, atomically. Refused with
+    /// [`StoreError::GenerationRetired`] when another rebuild replaced it.
+    async fn finish_rebuild(&self, switch: &RebuildSwitch) -> Result<(), StoreError>;
 }

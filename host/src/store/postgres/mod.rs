@@ -7,8 +7,10 @@
 //! gap-free, and a tailing reader can never skip an event.
 
 mod checkpoints;
+mod dead_letters;
 mod plugin_catalog;
 mod read_models;
+mod replay_jobs;
 mod snapshots;
 
 use std::collections::HashMap;

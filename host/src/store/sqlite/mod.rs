@@ -6,8 +6,10 @@
 //! never block the writer.
 
 mod checkpoints;
+mod dead_letters;
 mod plugin_catalog;
 mod read_models;
+mod replay_jobs;
 mod snapshots;
 
 use std::collections::HashMap;

@@ -8,19 +8,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{assert_exit, json_lines, stderr, Cairn};
-use crate::support::plugin_path;
 
 const CREATED_V1: &str = r#"{"opportunity_id":"123","title":"AI Chatbot","ai_solution_type":"nlp","market_size":1000000}"#;
-
-fn add(cairn: &Cairn, plugin: &str) {
-    assert_exit(&cairn.run(&["plugin", "add", &plugin_path(plugin).to_string_lossy()]), 0);
-}
 
 #[test]
 fn reads_are_upcast_unless_raw_and_stream_migration_copies_upcast() {
     let cairn = Cairn::with_sqlite();
     assert_exit(&cairn.run(&["append", "opportunity", "123", "OpportunityCreated", CREATED_V1]), 0);
-    add(&cairn, "opportunity-migrator");
+    cairn.add_plugin("opportunity-migrator");
     let read = &json_lines(&cairn.run(&["read", "opportunity", "123"]))[0];
     assert_eq!((read["schema_version"].as_str(), read["payload"]["market_size_estimate"].as_u64()), (Some("2.0"), Some(1_000_000)));
     let logged = &json_lines(&cairn.run(&["log", "--type", "OpportunityCreated"]))[0];
@@ -47,7 +42,7 @@ fn reads_are_upcast_unless_raw_and_stream_migration_copies_upcast() {
 #[test]
 fn check_and_dry_run_report_what_cannot_be_upcast() {
     let cairn = Cairn::with_sqlite();
-    add(&cairn, "test-migrator");
+    cairn.add_plugin("test-migrator");
     for (version, payload) in [("1.0", r#"{"do":"nothing"}"#), ("1.0", r#"{"do":"trap"}"#), ("0.5", "{}")] {
         assert_exit(&cairn.run(&["append", "fragile", "f", "Fragile", payload, "--schema-version", version]), 0);
     }
@@ -98,7 +93,7 @@ fn a_migrator_added_while_a_reader_follows_applies_to_its_next_events() {
         serde_json::from_str(&lines.recv_timeout(Duration::from_secs(30)).expect("the follower prints each event")).unwrap()
     };
     assert_eq!(next(&cairn, 0)["schema_version"], "1.0", "no migrator yet");
-    add(&cairn, "opportunity-migrator");
+    cairn.add_plugin("opportunity-migrator");
     let added_at = Instant::now();
     let mut id = 1;
     loop {

@@ -4,9 +4,11 @@
 //! - `store`: appending, reading, copying and the store's refusals.
 //! - `migrators`: upcast reads, checks, dry runs, stream migration and hot-added migrators.
 //! - `plugins`: the plugin registry, commands, and hot-loading in a running process.
+//! - `replay`: replay jobs, kills mid-run, projections, rebuilds and dead letters.
 
 mod migrators;
 mod plugins;
+mod replay;
 mod store;
 
 use std::io::Write;
@@ -66,6 +68,20 @@ impl Cairn {
 
     pub fn run(&self, args: &[&str]) -> Output {
         self.command().args(args).output().expect("cairn runs")
+    }
+
+    /// Registers a plugin built by `plugins/build`.
+    pub fn add_plugin(&self, name: &str) {
+        assert_exit(&self.run(&["plugin", "add", &crate::support::plugin_path(name).to_string_lossy()]), 0);
+    }
+
+    /// Polls `check` until it holds; fails after 60 s with `what`.
+    pub fn wait_until(&self, what: &str, mut check: impl FnMut(&Cairn) -> bool) {
+        let started = std::time::Instant::now();
+        while !check(self) {
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "timed out waiting until {what}");
+            std::thread::yield_now();
+        }
     }
 
     pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> Output {

@@ -342,27 +342,3 @@ fn bench_migrators_compares_chains_with_the_raw_read() {
     assert!(rows[1]["versus_baseline"].as_str().unwrap().ends_with("× raw"));
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store");
 }
-
-#[test]
-fn replay_runs_a_projection_and_read_models_are_served() {
-    let cairn = Cairn::with_sqlite();
-    for plugin in ["bank-account", "account-summary"] {
-        assert_exit(&cairn.run(&["plugin", "add", &path_text(plugin)]), 0);
-    }
-    assert_exit(&cairn.run(&["exec", "bank-account", "acc-1", "Open", r#"{"owner":"Ann"}"#]), 0);
-    assert_exit(&cairn.run(&["exec", "bank-account", "acc-1", "Deposit", r#"{"amount":30}"#]), 0);
-    let replayed = cairn.run(&["replay", "--handler", "account-summary", "--json"]);
-    assert_exit(&replayed, 0);
-    let result = &json_lines(&replayed)[0];
-    assert_eq!((result["processed"].as_u64(), result["checkpoint_position"].as_u64()), (Some(2), Some(2)));
-    let document = &json_lines(&cairn.run(&["read-model", "get", "account-summary", "accounts", "acc-1"]))[0];
-    assert_eq!((document["balance"].as_i64(), document["status"].as_str()), (Some(30), Some("open")));
-    assert_eq!(json_lines(&cairn.run(&["read-model", "list", "account-summary", "accounts", "--prefix", "acc-"])).len(), 1);
-    let table = cairn.run(&["replay", "--handler", "account-summary"]);
-    assert_exit(&table, 0);
-    assert!(String::from_utf8_lossy(&table.stdout).contains("nothing to replay"), "a second run resumes at the end");
-    let unknown = cairn.run(&["replay", "--handler", "nobody"]);
-    assert_exit(&unknown, 2);
-    assert!(stderr(&unknown).contains("no handler plugin named nobody; registered handlers: account-summary"));
-    assert_exit(&cairn.run(&["read-model", "get", "account-summary", "accounts", "missing"]), 2);
-}

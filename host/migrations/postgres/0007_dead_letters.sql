@@ -1,0 +1,21 @@
+-- Events a handler failed on after its retries ('failed'), and the later
+-- events of the same stream held back behind them ('parked') so that the
+-- handler sees each stream in order.
+CREATE TABLE cairn_dead_letters (
+    id              BIGSERIAL   PRIMARY KEY,
+    handler         TEXT        NOT NULL,
+    generation      BIGINT      NOT NULL,
+    aggregate_type  TEXT        NOT NULL,
+    aggregate_id    TEXT        NOT NULL,
+    event_id        UUID        NOT NULL,
+    global_position BIGINT      NOT NULL,
+    event_type      TEXT        NOT NULL,
+    status          TEXT        NOT NULL CHECK (status IN ('failed', 'parked')),
+    error           TEXT,
+    attempts        INTEGER     NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    UNIQUE (handler, generation, event_id)
+);
+CREATE INDEX cairn_dead_letters_by_stream
+    ON cairn_dead_letters (handler, generation, aggregate_type, aggregate_id, global_position);

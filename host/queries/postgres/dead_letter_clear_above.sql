@@ -1,0 +1,1 @@
+DELETE FROM cairn_dead_letters WHERE handler = $1 AND generation > $2

@@ -1,0 +1,1 @@
+SELECT live_generation, building_generation FROM cairn_projections WHERE handler = $1

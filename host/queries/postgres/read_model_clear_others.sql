@@ -1,0 +1,1 @@
+DELETE FROM cairn_read_models WHERE handler = $1 AND generation <> $2

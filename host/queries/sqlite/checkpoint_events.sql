@@ -1,1 +1,0 @@
-SELECT events FROM cairn_checkpoints WHERE name = ?1

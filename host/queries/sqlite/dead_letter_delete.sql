@@ -1,0 +1,1 @@
+DELETE FROM cairn_dead_letters WHERE id = ?1 AND handler = ?2
