@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{build_profile, events_per_second, format_rate, read_plugin, BenchReport, BenchRow, ScratchDirectory};
-use crate::event::{AppendRequest, NewEvent};
+use super::{append_in_batches, build_profile, events_per_second, format_rate, read_plugin, BenchReport, BenchRow, ScratchDirectory};
+use crate::event::NewEvent;
 use crate::json::JsonText;
 use crate::migrate::{upcast_events, MigrationChains};
 use crate::plugins::{PluginHost, PluginSource};
@@ -30,17 +30,14 @@ pub async fn run(config: &MigratorBenchConfig) -> anyhow::Result<BenchReport> {
 
 async fn measure(config: &MigratorBenchConfig, directory: &std::path::Path, first_step: Vec<u8>, second_step: Vec<u8>) -> anyhow::Result<BenchReport> {
     let store = store::open(&StoreUrl::Sqlite { path: directory.join("bench.db") }, StoreLimits::default()).await?;
-    let mut batch = Vec::with_capacity(1_000);
-    for index in 0..config.events {
+    append_in_batches(store.as_ref(), config.events, |index| {
         let payload = format!(
             r#"{{"opportunity_id":"o-{index}","title":"Opportunity {index}","ai_solution_type":"nlp","market_size":{}}}"#,
             index * 10
         );
-        batch.push(NewEvent::new("opportunity", format!("o-{}", index % 1_000), "OpportunityCreated", JsonText::parse(payload)?));
-        if batch.len() == 1_000 || index + 1 == config.events {
-            store.append(AppendRequest { events: std::mem::take(&mut batch), expectations: Vec::new() }).await?;
-        }
-    }
+        NewEvent::new("opportunity", format!("o-{}", index % 1_000), "OpportunityCreated", JsonText::from_trusted(payload))
+    })
+    .await?;
     let runtime = PluginRuntime::new(RuntimeConfig { cache_directory: Some(directory.join("compiled")), ..RuntimeConfig::default() })?;
     let host = PluginHost::open(store.clone(), runtime, true).await?;
 

@@ -5,6 +5,7 @@
 
 pub mod migrators;
 pub mod plugins;
+pub mod replay;
 pub mod snapshots;
 pub mod store;
 
@@ -98,6 +99,23 @@ impl Drop for ScratchDirectory {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Appends `count` events made by `make` (given each event's index), in
+/// atomic batches of 1,000.
+pub async fn append_in_batches(
+    store: &dyn crate::store::EventStore,
+    count: u64,
+    make: impl Fn(u64) -> crate::event::NewEvent,
+) -> anyhow::Result<()> {
+    let mut batch = Vec::with_capacity(1_000);
+    for index in 0..count {
+        batch.push(make(index));
+        if batch.len() == 1_000 || index + 1 == count {
+            store.append(crate::event::AppendRequest { events: std::mem::take(&mut batch), expectations: Vec::new() }).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A component that `plugins/build` wrote into `directory`.

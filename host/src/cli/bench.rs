@@ -17,6 +17,27 @@ pub enum BenchCommand {
     Snapshots(SnapshotBenchArgs),
     /// Read-all throughput with no migrators, a 1-step chain and a 2-step chain
     Migrators(MigratorBenchArgs),
+    /// Replay throughput: wasm handler, native handler, raw read-all and a
+    /// wasm projection over one stored log, and memory during the replay
+    Replay(ReplayBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayBenchArgs {
+    /// Where plugins/build put event-counter.wasm and stream-index.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Events in the log
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Streams the events are spread over (one projection document each)
+    #[arg(long, default_value_t = 10_000)]
+    streams: u64,
+    /// Events per page
+    #[arg(long, default_value_t = 5_000)]
+    batch_size: usize,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +134,19 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Migrators(args) => {
             let config = cairn::bench::migrators::MigratorBenchConfig { plugin_directory: args.plugin_directory.clone(), events: args.events };
             let report = cairn::bench::migrators::run(&config).await.context("migrator benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Replay(args) => {
+            if args.batch_size == 0 || args.streams == 0 {
+                return Err(super::exit::UsageError("--batch-size and --streams must be at least 1".to_owned()).into());
+            }
+            let config = cairn::bench::replay::ReplayBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                events: args.events,
+                streams: args.streams,
+                batch_size: args.batch_size,
+            };
+            let report = cairn::bench::replay::run(&config).await.context("replay benchmark failed")?;
             print_report(&report, args.json)
         }
     }

@@ -8,9 +8,12 @@ use super::Cli;
 pub struct ProjectArgs {
     #[command(subcommand)]
     command: Option<ProjectCommand>,
-    /// The handler whose read model to keep up to date
-    #[arg(long, required = true)]
-    handler: Option<String>,
+    /// A handler whose read model to keep up to date (repeatable)
+    #[arg(long = "handler", value_name = "NAME", required_unless_present = "all")]
+    handlers: Vec<String>,
+    /// Every handler plugin active when the projection starts
+    #[arg(long, conflicts_with = "handlers")]
+    all: bool,
     #[command(flatten)]
     handling: HandlingArgs,
 }
@@ -51,38 +54,69 @@ pub async fn run(cli: &Cli, args: &ProjectArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let handler = args.handler.as_deref().expect("clap requires --handler without a subcommand");
     let mut problems = Vec::new();
     let options = args.handling.options(&mut problems);
     usage_problems(problems)?;
     let plugins = cli.open_plugins(true).await?;
+    let handlers: Vec<String> = if args.all {
+        let mut names: Vec<String> =
+            plugins.statuses().into_iter().filter(|status| status.record.kind == "handler").map(|status| status.record.name).collect();
+        names.sort();
+        names
+    } else {
+        args.handlers.clone()
+    };
+    if handlers.is_empty() {
+        return Err(super::exit::UsageError("no handler plugins are registered; add one with `cairn plugin add`".to_owned()).into());
+    }
+    for handler in &handlers {
+        plugins.handler(handler).await.map_err(|error| replay_error(error.into()))?;
+    }
+    eprintln!("projecting {} (Ctrl-C stops)", handlers.join(", "));
     let watcher = plugins.watch(cairn::plugins::DEFAULT_REFRESH_INTERVAL);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let projection = cairn::replay::project(&plugins, handler, &options, shutdown, |round| {
-        tracing::info!(
-            handler = %round.handler,
-            position = round.position,
-            processed = round.processed,
-            failed = round.failed,
-            parked = round.parked,
-            "projection caught up"
-        );
-        println!("{}", serde_json::json!({
-            "handler": round.handler,
-            "position": round.position,
-            "processed": round.processed,
-            "failed": round.failed,
-            "parked": round.parked,
-        }));
-    });
-    tokio::pin!(projection);
-    let outcome = tokio::select! {
-        outcome = &mut projection => outcome,
-        _ = tokio::signal::ctrl_c() => {
-            stop.send_replace(true);
-            projection.await
+    // Each handler runs on its own; one that fails is reported and the
+    // others go on.
+    let mut projections = tokio::task::JoinSet::new();
+    for handler in handlers {
+        let (plugins, options, shutdown) = (plugins.clone(), options.clone(), shutdown.clone());
+        projections.spawn(async move {
+            let outcome = cairn::replay::project(&plugins, &handler, &options, shutdown, |round| {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "handler": round.handler,
+                        "position": round.position,
+                        "processed": round.processed,
+                        "failed": round.failed,
+                        "parked": round.parked,
+                    })
+                );
+            })
+            .await;
+            (handler, outcome)
+        });
+    }
+    let mut failures = Vec::new();
+    loop {
+        tokio::select! {
+            finished = projections.join_next() => match finished {
+                None => break,
+                Some(Ok((_, Ok(())))) => {}
+                Some(Ok((handler, Err(error)))) => {
+                    eprintln!("error: projection {handler} ended: {error}");
+                    failures.push(handler);
+                }
+                Some(Err(panic)) => return Err(anyhow::anyhow!("a projection task failed: {panic}")),
+            },
+            _ = tokio::signal::ctrl_c() => {
+                stop.send_replace(true);
+            }
         }
-    };
+    }
     watcher.abort();
-    outcome.map_err(replay_error)
+    if !failures.is_empty() {
+        anyhow::bail!("projection of {} ended with an error (above)", failures.join(", "));
+    }
+    Ok(())
 }

@@ -74,10 +74,9 @@ pub struct ReplayOptions {
     pub after_position: u64,
     pub batch_size: usize,
     pub checkpoint: CheckpointChoice,
-    #[serde(skip)]
     pub failure: FailurePolicy,
     pub workers: usize,
-    #[serde(with = "duration_millis")]
+    #[serde(rename = "delay_between_batches_ms", with = "duration_millis")]
     pub delay_between_batches: Duration,
     /// The read-model generation to write; the live one when `None`.
     pub generation: Option<u64>,
@@ -284,19 +283,32 @@ pub async fn run_replay(
         errors: Vec::new(),
         notes,
     };
+    // The next page is read (and upcast) while the current one is handled
+    // and committed, so reading and handling overlap.
+    let read_page = |after: u64| {
+        let (store, filter, chains, size) = (store.clone(), filter.clone(), chains.clone(), options.batch_size);
+        tokio::spawn(async move {
+            let page = store.read_log(&filter, after, size).await?;
+            let read = page.len() as u64;
+            let end = page.last().map(|event| event.global_position);
+            let page = crate::migrate::upcast_events(&chains, page).await?;
+            Ok::<_, ReplayError>((page, read, end))
+        })
+    };
+    let mut next = read_page(position);
     loop {
-        let page = store.read_log(&filter, position, options.batch_size).await?;
-        let Some(last) = page.last() else { break };
-        let page_end = last.global_position;
-        result.total_events += page.len() as u64;
+        let (page, read, end) = next.await.expect("page reads do not panic")?;
+        let Some(page_end) = end else { break };
+        next = read_page(page_end);
+        result.total_events += read;
         run.parked = store.parked_streams(&name, generation).await?.into_iter().collect();
-        let page = crate::migrate::upcast_events(chains, page).await?;
         let (wanted, unwanted): (Vec<RecordedEvent>, Vec<RecordedEvent>) = page.into_iter().partition(|event| handler.wants(event));
         result.skipped += unwanted.len() as u64;
         let (reached, stopped) = run_page(&mut run, options, wanted, page_end, &mut result).await?;
         position = reached;
         progress(Progress { position, head, processed: result.processed });
         if stopped.is_some() {
+            next.abort();
             result.stopped = stopped;
             break;
         }

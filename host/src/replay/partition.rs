@@ -20,10 +20,11 @@ pub fn stream_key(event: &RecordedEvent) -> StreamKey {
 }
 
 /// How a partition treats failures.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct FailurePolicy {
     pub max_retries: u32,
     /// Before the first retry; doubled before each further one.
+    #[serde(rename = "retry_delay_ms", with = "super::duration_millis")]
     pub retry_delay: Duration,
     pub stop_on_error: bool,
     /// Dead letters in a row, with no event handled between them, after

@@ -44,6 +44,7 @@ pub use limits::StoreLimits;
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
 pub use dead_letters::{DeadLetter, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
 pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
+pub(crate) use read_models::coalesce;
 pub use replay_jobs::{JobStatus, ReplayJobRecord, ReplayJobStore};
 pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};
 pub use url::{StoreUrl, DEFAULT_STORE_URL};

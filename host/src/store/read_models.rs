@@ -106,3 +106,29 @@ pub trait ReadModelStore: Send + Sync {
     /// [`StoreError::GenerationRetired`] when another rebuild replaced it.
     async fn finish_rebuild(&self, switch: &RebuildSwitch) -> Result<(), StoreError>;
 }
+
+/// A batch's writes reduced to their effect: the last write of each
+/// document wins. Backends apply the puts as multi-row statements, which
+/// PostgreSQL refuses when one statement names a document twice.
+pub(crate) struct CoalescedWrites<'a> {
+    pub puts: Vec<(&'a str, &'a str, &'a str)>,
+    pub deletes: Vec<(&'a str, &'a str)>,
+}
+
+pub(crate) fn coalesce(writes: &[ReadModelWrite]) -> CoalescedWrites<'_> {
+    let mut last = std::collections::HashMap::with_capacity(writes.len());
+    for (index, write) in writes.iter().enumerate() {
+        last.insert((write.collection.as_str(), write.key.as_str()), index);
+    }
+    let mut coalesced = CoalescedWrites { puts: Vec::new(), deletes: Vec::new() };
+    for (index, write) in writes.iter().enumerate() {
+        if last[&(write.collection.as_str(), write.key.as_str())] != index {
+            continue;
+        }
+        match &write.value {
+            Some(value) => coalesced.puts.push((&write.collection, &write.key, value)),
+            None => coalesced.deletes.push((&write.collection, &write.key)),
+        }
+    }
+    coalesced
+}

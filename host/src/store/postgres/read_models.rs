@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
 
 use super::PostgresStore as Backend;
-use crate::store::{Generations, HandlerCommit, ReadModelStore, RebuildSwitch, StoreError};
+use crate::store::{coalesce, Generations, HandlerCommit, ReadModelStore, RebuildSwitch, StoreError};
 
 macro_rules! query_file {
     ($name:literal) => {
@@ -93,25 +93,29 @@ impl ReadModelStore for Backend {
         if generations.live != commit.generation && generations.building != Some(commit.generation) {
             return Err(StoreError::GenerationRetired { handler: commit.handler.clone(), generation: commit.generation });
         }
-        for write in &commit.writes {
-            match &write.value {
-                Some(value) => sqlx::query(query_file!("read_model_put"))
-                    .bind(&commit.handler)
-                    .bind(commit.generation as i64)
-                    .bind(&write.collection)
-                    .bind(&write.key)
-                    .bind(value)
-                    .bind(now)
-                    .execute(&mut *transaction)
-                    .await?,
-                None => sqlx::query(query_file!("read_model_delete"))
-                    .bind(&commit.handler)
-                    .bind(commit.generation as i64)
-                    .bind(&write.collection)
-                    .bind(&write.key)
-                    .execute(&mut *transaction)
-                    .await?,
-            };
+        let coalesced = coalesce(&commit.writes);
+        if !coalesced.puts.is_empty() {
+            let collections: Vec<&str> = coalesced.puts.iter().map(|(collection, _, _)| *collection).collect();
+            let keys: Vec<&str> = coalesced.puts.iter().map(|(_, key, _)| *key).collect();
+            let values: Vec<&str> = coalesced.puts.iter().map(|(_, _, value)| *value).collect();
+            sqlx::query(query_file!("read_model_put_rows"))
+                .bind(&commit.handler)
+                .bind(commit.generation as i64)
+                .bind(collections)
+                .bind(keys)
+                .bind(values)
+                .bind(now)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        for (collection, key) in &coalesced.deletes {
+            sqlx::query(query_file!("read_model_delete"))
+                .bind(&commit.handler)
+                .bind(commit.generation as i64)
+                .bind(*collection)
+                .bind(*key)
+                .execute(&mut *transaction)
+                .await?;
         }
         for id in &commit.resolved_dead_letters {
             sqlx::query(query_file!("dead_letter_delete")).bind(id).bind(&commit.handler).execute(&mut *transaction).await?;

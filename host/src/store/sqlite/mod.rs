@@ -143,7 +143,7 @@ impl SqliteStore {
 /// One multi-row INSERT per row count from 0 to [`ROWS_PER_INSERT`], built
 /// from a query file whose `{rows}` marks where the tuples go.
 pub(crate) fn insert_statements(template: &str) -> Vec<String> {
-    (0..=ROWS_PER_INSERT).map(|rows| insert_statement(template, rows)).collect()
+    (0..=ROWS_PER_INSERT).map(|rows| insert_statement(template, rows, COLUMNS_PER_ROW)).collect()
 }
 
 /// Inserts `rows` as they are, in chunks; the caller owns the transaction.
@@ -177,11 +177,11 @@ pub(crate) async fn insert_rows(
     Ok(())
 }
 
-fn insert_statement(template: &str, rows: usize) -> String {
+pub(crate) fn insert_statement(template: &str, rows: usize, columns: usize) -> String {
     // Anonymous placeholders on purpose: sqlx asks SQLite for every
     // parameter's name, SQLite finds `$N` names by a linear search, and a
     // 960-parameter statement then spends most of its time there.
-    let tuple = format!("({})", vec!["?"; COLUMNS_PER_ROW].join(", "));
+    let tuple = format!("({})", vec!["?"; columns].join(", "));
     let tuples = vec![tuple; rows];
     template.replace("{rows}", &tuples.join(",\n"))
 }

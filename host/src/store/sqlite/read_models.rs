@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use sqlx::{Sqlite, Transaction};
 
-use super::SqliteStore as Backend;
-use crate::store::{Generations, HandlerCommit, ReadModelStore, RebuildSwitch, StoreError};
+use super::{insert_statement, SqliteStore as Backend};
+use crate::store::{coalesce, Generations, HandlerCommit, ReadModelStore, RebuildSwitch, StoreError};
 
 macro_rules! query_file {
     ($name:literal) => {
@@ -12,6 +12,10 @@ macro_rules! query_file {
     };
 }
 pub(super) use query_file;
+
+/// Documents per upsert statement: 6 parameters each, well under SQLite's
+/// parameter limit.
+const DOCUMENTS_PER_INSERT: usize = 128;
 
 /// The handler's generations, as seen inside `transaction`, with the row
 /// created when the handler has none yet.
@@ -93,25 +97,23 @@ impl ReadModelStore for Backend {
         if generations.live != commit.generation && generations.building != Some(commit.generation) {
             return Err(StoreError::GenerationRetired { handler: commit.handler.clone(), generation: commit.generation });
         }
-        for write in &commit.writes {
-            match &write.value {
-                Some(value) => sqlx::query(query_file!("read_model_put"))
-                    .bind(&commit.handler)
-                    .bind(commit.generation as i64)
-                    .bind(&write.collection)
-                    .bind(&write.key)
-                    .bind(value)
-                    .bind(now)
-                    .execute(&mut *transaction)
-                    .await?,
-                None => sqlx::query(query_file!("read_model_delete"))
-                    .bind(&commit.handler)
-                    .bind(commit.generation as i64)
-                    .bind(&write.collection)
-                    .bind(&write.key)
-                    .execute(&mut *transaction)
-                    .await?,
-            };
+        let coalesced = coalesce(&commit.writes);
+        for chunk in coalesced.puts.chunks(DOCUMENTS_PER_INSERT) {
+            let statement = insert_statement(query_file!("read_model_put_rows"), chunk.len(), 6);
+            let mut query = sqlx::query(&statement);
+            for (collection, key, value) in chunk {
+                query = query.bind(&commit.handler).bind(commit.generation as i64).bind(*collection).bind(*key).bind(*value).bind(now);
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        for (collection, key) in &coalesced.deletes {
+            sqlx::query(query_file!("read_model_delete"))
+                .bind(&commit.handler)
+                .bind(commit.generation as i64)
+                .bind(*collection)
+                .bind(*key)
+                .execute(&mut *transaction)
+                .await?;
         }
         for id in &commit.resolved_dead_letters {
             sqlx::query(query_file!("dead_letter_delete")).bind(id).bind(&commit.handler).execute(&mut *transaction).await?;

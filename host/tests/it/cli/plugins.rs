@@ -246,7 +246,7 @@ fn concurrent_exec_processes_keep_one_postgres_stream_gapless() {
 
 /// Runs `cairn bench ARGS --json` with a temporary directory of its own,
 /// and returns the report and that directory, which should end up empty.
-fn run_bench(args: &[&str]) -> (Value, tempfile::TempDir) {
+pub fn run_bench(args: &[&str]) -> (Value, tempfile::TempDir) {
     let cairn = Cairn::with_sqlite();
     let scratch = tempfile::tempdir().unwrap();
     let plugin_directory = plugin_path("bank-account").parent().unwrap().to_string_lossy().into_owned();
