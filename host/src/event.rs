@@ -195,7 +195,7 @@ impl AppendRequest {
 /// What an append did: every event of the request as stored, in request order.
 /// Events that already existed with identical content come back as stored
 /// earlier and are counted in `already_present`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AppendOutcome {
     pub events: Vec<RecordedEvent>,
     pub already_present: usize,

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod command;
 pub mod event;
+pub mod http;
 pub mod import;
 pub mod json;
 pub mod migrate;

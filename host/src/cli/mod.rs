@@ -13,6 +13,7 @@ mod read;
 mod read_model;
 mod replay;
 mod sequence;
+mod serve;
 mod snapshot;
 
 use std::sync::Arc;
@@ -111,6 +112,11 @@ enum Command {
     /// Read the documents handler plugins keep
     #[command(subcommand)]
     ReadModel(read_model::ReadModelCommand),
+    /// Serve the events, commands, replay and read models over HTTP, and run the handlers as live projections
+    Serve(serve::ServeArgs),
+    /// Make bearer tokens for `cairn serve`
+    #[command(subcommand)]
+    Token(serve::TokenCommand),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -179,6 +185,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Project(args) => project::run(&cli, args).await,
         Command::DeadLetter(command) => dead_letter::run(&cli, command).await,
         Command::ReadModel(command) => read_model::run(&cli, command).await,
+        Command::Serve(args) => serve::run(&cli, args).await,
+        Command::Token(command) => serve::run_token(command),
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

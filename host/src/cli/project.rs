@@ -75,39 +75,13 @@ pub async fn run(cli: &Cli, args: &ProjectArgs) -> anyhow::Result<()> {
     eprintln!("projecting {} (Ctrl-C stops)", handlers.join(", "));
     let watcher = plugins.watch(cairn::plugins::DEFAULT_REFRESH_INTERVAL);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    // Each handler runs on its own; one that fails is reported and the
-    // others go on.
-    let mut projections = tokio::task::JoinSet::new();
-    for handler in handlers {
-        let (plugins, options, shutdown) = (plugins.clone(), options.clone(), shutdown.clone());
-        projections.spawn(async move {
-            let outcome = cairn::replay::project(&plugins, &handler, &options, shutdown, |round| {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "handler": round.handler,
-                        "position": round.position,
-                        "processed": round.processed,
-                        "failed": round.failed,
-                        "parked": round.parked,
-                    })
-                );
-            })
-            .await;
-            (handler, outcome)
-        });
-    }
+    let mut projections = spawn_projections(&plugins, handlers, &options, shutdown, true);
     let mut failures = Vec::new();
     loop {
         tokio::select! {
             finished = projections.join_next() => match finished {
                 None => break,
-                Some(Ok((_, Ok(())))) => {}
-                Some(Ok((handler, Err(error)))) => {
-                    eprintln!("error: projection {handler} ended: {error}");
-                    failures.push(handler);
-                }
-                Some(Err(panic)) => return Err(anyhow::anyhow!("a projection task failed: {panic}")),
+                Some(finished) => failures.extend(projection_failure(finished)?),
             },
             _ = tokio::signal::ctrl_c() => {
                 stop.send_replace(true);
@@ -119,4 +93,53 @@ pub async fn run(cli: &Cli, args: &ProjectArgs) -> anyhow::Result<()> {
         anyhow::bail!("projection of {} ended with an error (above)", failures.join(", "));
     }
     Ok(())
+}
+
+type ProjectionTask = (String, Result<(), cairn::replay::ReplayError>);
+
+/// Runs each handler as a live projection until `shutdown` turns true. Each
+/// runs on its own: one that fails is reported and the others go on.
+pub fn spawn_projections(
+    plugins: &std::sync::Arc<cairn::plugins::PluginHost>,
+    handlers: Vec<String>,
+    options: &cairn::replay::ReplayOptions,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    print_rounds: bool,
+) -> tokio::task::JoinSet<ProjectionTask> {
+    let mut projections = tokio::task::JoinSet::new();
+    for handler in handlers {
+        let (plugins, options, shutdown) = (plugins.clone(), options.clone(), shutdown.clone());
+        projections.spawn(async move {
+            let outcome = cairn::replay::project(&plugins, &handler, &options, shutdown, |round| {
+                tracing::info!(handler = %round.handler, position = round.position, processed = round.processed, failed = round.failed, "projection round");
+                if print_rounds {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "handler": round.handler,
+                            "position": round.position,
+                            "processed": round.processed,
+                            "failed": round.failed,
+                            "parked": round.parked,
+                        })
+                    );
+                }
+            })
+            .await;
+            (handler, outcome)
+        });
+    }
+    projections
+}
+
+/// The handler whose projection ended with an error, reported on stderr.
+pub fn projection_failure(finished: Result<ProjectionTask, tokio::task::JoinError>) -> anyhow::Result<Option<String>> {
+    match finished {
+        Ok((_, Ok(()))) => Ok(None),
+        Ok((handler, Err(error))) => {
+            eprintln!("error: projection {handler} ended: {error}");
+            Ok(Some(handler))
+        }
+        Err(panic) => Err(anyhow::anyhow!("a projection task failed: {panic}")),
+    }
 }

@@ -99,7 +99,7 @@ pub async fn run_log(cli: &Cli, args: &LogArgs) -> anyhow::Result<()> {
     let mut remaining = args.limit.unwrap_or(u64::MAX);
     let printed: anyhow::Result<()> = async {
         if args.follow {
-            let events = follow_log(store.as_ref(), filter, args.after, LOG_PAGE_SIZE);
+            let events = follow_log(store.clone(), filter, args.after, LOG_PAGE_SIZE);
             futures::pin_mut!(events);
             while remaining > 0 {
                 let Some(event) = events.next().await else { break };

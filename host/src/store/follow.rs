@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::Stream;
@@ -11,16 +12,16 @@ const FOLLOW_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Every matching event after `after_position`, then every new one as it is
 /// committed, forever. Memory stays bounded by one page.
-pub fn follow_log<'a>(
-    store: &'a dyn EventStore,
+pub fn follow_log(
+    store: Arc<dyn EventStore>,
     filter: LogFilter,
     after_position: u64,
     page_size: usize,
-) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + 'a {
+) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
     futures::stream::unfold(
         (after_position, Vec::<RecordedEvent>::new().into_iter()),
         move |(mut position, mut buffered)| {
-            let filter = filter.clone();
+            let (store, filter) = (store.clone(), filter.clone());
             async move {
                 loop {
                     if let Some(event) = buffered.next() {

@@ -337,7 +337,7 @@ async fn concurrent_writers_never_let_a_tailing_reader_skip_an_event(store: Arc<
     let reader_store = store.clone();
     let reader = tokio::spawn(async move {
         let mut seen = Vec::new();
-        let events = follow_log(reader_store.as_ref(), LogFilter::default(), 0, 7);
+        let events = follow_log(reader_store.clone(), LogFilter::default(), 0, 7);
         futures::pin_mut!(events);
         let expected_total = WRITERS * APPENDS_PER_WRITER * 2;
         while seen.len() < expected_total {
@@ -410,7 +410,7 @@ async fn a_follower_wakes_for_events_appended_after_it_started(store: Arc<dyn Ev
     let (started_sender, started_receiver) = tokio::sync::oneshot::channel();
     let follower = tokio::spawn(async move {
         let filter = LogFilter { event_types: vec!["After".into()], ..Default::default() };
-        let events = follow_log(follower_store.as_ref(), filter, 0, 100);
+        let events = follow_log(follower_store.clone(), filter, 0, 100);
         futures::pin_mut!(events);
         let _ = started_sender.send(());
         events.next().await.expect("an event").expect("read succeeds")

@@ -5,10 +5,12 @@
 //! - `migrators`: upcast reads, checks, dry runs, stream migration and hot-added migrators.
 //! - `plugins`: the plugin registry, commands, and hot-loading in a running process.
 //! - `replay`: replay jobs, kills mid-run, projections, rebuilds and dead letters.
+//! - `serve`: the HTTP server: endpoints, tokens, the live stream, shutdown.
 
 mod migrators;
 mod plugins;
 mod replay;
+mod serve;
 mod store;
 
 use std::io::Write;
