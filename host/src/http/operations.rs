@@ -165,14 +165,13 @@ pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<
         Ok(head) if *head > 0 => store.read_log(&Default::default(), head - 1, 1).await.ok().and_then(|page| page.first().map(|event| event.timestamp)),
         _ => None,
     };
-    let plugins: Vec<Value> = state
-        .plugins
-        .statuses()
-        .into_iter()
+    let statuses = state.plugins.statuses();
+    let plugins: Vec<Value> = statuses
+        .iter()
         .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
         .collect();
     let mut projections = Vec::new();
-    for status in state.plugins.statuses().into_iter().filter(|status| status.record.kind == "handler") {
+    for status in statuses.iter().filter(|status| status.record.kind == "handler") {
         let position = store.checkpoint(&live_checkpoint_name(&status.record.name)).await.ok().flatten().map_or(0, |checkpoint| checkpoint.position);
         let lag = head.as_ref().map_or(0, |head| head.saturating_sub(position));
         projections.push(json!({ "handler": status.record.name, "position": position, "lag": lag }));

@@ -340,43 +340,47 @@ async fn run_page(
     page_end: u64,
     result: &mut ReplayResult,
 ) -> Result<(u64, Option<StopReason>), ReplayError> {
-    let mut outcomes = if run.workers > 1 && wanted.len() > 1 {
-        let mut partitions = vec![Vec::new(); run.workers];
-        for event in &wanted {
-            partitions[partition_of(event, run.workers)].push(event.clone());
+    if run.workers > 1 && wanted.len() > 1 {
+        if let Some(outcomes) = run_in_parallel(run, options, &wanted).await {
+            return commit_page(run, &options.failure, outcomes, page_end, result).await;
         }
-        let tasks = partitions.into_iter().filter(|events| !events.is_empty()).map(|events| {
+    }
+    let outcome = run_partition(&run.handler, run.target.clone(), wanted, &run.parked, &options.failure, run.consecutive_failures).await;
+    commit_page(run, &options.failure, vec![outcome], page_end, result).await
+}
+
+/// The page split by stream over the workers; `None` when it must run again
+/// in order on one worker: after a stop, or when workers touched a common
+/// document (then the rest of the run uses one worker too).
+async fn run_in_parallel(run: &mut Run, options: &ReplayOptions, wanted: &[RecordedEvent]) -> Option<Vec<PartitionOutcome>> {
+    let mut partitions = vec![Vec::new(); run.workers];
+    for event in wanted {
+        partitions[partition_of(event, run.workers)].push(event.clone());
+    }
+    let tasks: Vec<_> = partitions
+        .into_iter()
+        .filter(|events| !events.is_empty())
+        .map(|events| {
             let (handler, target, parked, policy) = (run.handler.clone(), run.target.clone(), run.parked.clone(), options.failure.clone());
             let consecutive_failures = run.consecutive_failures;
             tokio::spawn(async move { run_partition(&handler, target, events, &parked, &policy, consecutive_failures).await })
-        });
-        let mut outcomes = Vec::new();
-        for task in tasks.collect::<Vec<_>>() {
-            outcomes.push(task.await.expect("partitions do not panic"));
-        }
-        let stopped_early = outcomes.iter().any(|outcome| outcome.stopped_before.is_some());
-        let overlapping = outcomes
-            .iter()
-            .enumerate()
-            .any(|(index, outcome)| outcomes.iter().enumerate().any(|(other, theirs)| index != other && outcome.buffer.overlaps(&theirs.buffer)));
-        if overlapping {
-            tracing::warn!(handler = %run.handler.name(), "workers touched the same read-model documents; this handler's pages run on one worker from now on");
-            run.workers = 1;
-        }
-        // A stop, or shared documents, make the page run again in order.
-        if stopped_early || overlapping {
-            None
-        } else {
-            Some(outcomes)
-        }
-    } else {
-        None
-    };
-    if outcomes.is_none() {
-        outcomes = Some(vec![run_partition(&run.handler, run.target.clone(), wanted, &run.parked, &options.failure, run.consecutive_failures).await]);
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("partitions do not panic"));
     }
-    let outcomes = outcomes.expect("set above");
-    commit_page(run, &options.failure, outcomes, page_end, result).await
+    let overlapping = outcomes
+        .iter()
+        .enumerate()
+        .any(|(index, outcome)| outcomes.iter().enumerate().any(|(other, theirs)| index != other && outcome.buffer.overlaps(&theirs.buffer)));
+    if overlapping {
+        tracing::warn!(handler = %run.handler.name(), "workers touched the same read-model documents; this handler's pages run on one worker from now on");
+        run.workers = 1;
+        return None;
+    }
+    let stopped_early = outcomes.iter().any(|outcome| outcome.stopped_before.is_some());
+    (!stopped_early).then_some(outcomes)
 }
 
 async fn commit_page(
