@@ -15,6 +15,7 @@ pub mod replay;
 pub mod runtime;
 pub mod sequence;
 pub mod store;
+pub mod telemetry;
 pub mod time;
 
 pub use event::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId};

@@ -3,6 +3,7 @@
 //!
 //! Performance goals live here and never in timed tests.
 
+pub mod http;
 pub mod migrators;
 pub mod plugins;
 pub mod replay;

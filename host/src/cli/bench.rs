@@ -20,6 +20,31 @@ pub enum BenchCommand {
     /// Replay throughput: wasm handler, native handler, raw read-all and a
     /// wasm projection over one stored log, and memory during the replay
     Replay(ReplayBenchArgs),
+    /// The server under load on loopback: POST /commands throughput and p99,
+    /// GET /events throughput, and SSE delivery delay to 100 subscribers, each
+    /// beside the same work done in-process
+    Http(HttpBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HttpBenchArgs {
+    /// Where plugins/build put bank-account.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Seconds each load runs
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Concurrent clients (keep-alive connections) for commands and reads
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Live-stream subscribers
+    #[arg(long, default_value_t = 100)]
+    subscribers: usize,
+    /// Events appended per second while the subscribers listen
+    #[arg(long, default_value_t = 200)]
+    fan_out_rate: u64,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -147,6 +172,27 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 batch_size: args.batch_size,
             };
             let report = cairn::bench::replay::run(&config).await.context("replay benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Http(args) => {
+            let mut problems = Vec::new();
+            if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
+                problems.push(format!("--seconds {} must be more than 0 and at most 3600", args.seconds));
+            }
+            if args.clients == 0 || args.subscribers == 0 || args.fan_out_rate == 0 {
+                problems.push("--clients, --subscribers and --fan-out-rate must be at least 1".to_owned());
+            }
+            if !problems.is_empty() {
+                return Err(super::exit::UsageError(problems.join("; ")).into());
+            }
+            let config = cairn::bench::http::HttpBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                duration: std::time::Duration::from_secs_f64(args.seconds),
+                clients: args.clients,
+                subscribers: args.subscribers,
+                fan_out_rate: args.fan_out_rate,
+            };
+            let report = cairn::bench::http::run(&config).await.context("HTTP benchmark failed")?;
             print_report(&report, args.json)
         }
     }

@@ -95,7 +95,7 @@ pub async fn run(cli: &Cli, args: &ProjectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-type ProjectionTask = (String, Result<(), cairn::replay::ReplayError>);
+pub type ProjectionTask = (String, Result<(), cairn::replay::ReplayError>);
 
 /// Runs each handler as a live projection until `shutdown` turns true. Each
 /// runs on its own: one that fails is reported and the others go on.
@@ -108,6 +108,21 @@ pub fn spawn_projections(
 ) -> tokio::task::JoinSet<ProjectionTask> {
     let mut projections = tokio::task::JoinSet::new();
     for handler in handlers {
+        spawn_projection(&mut projections, plugins, handler, options, &shutdown, print_rounds);
+    }
+    projections
+}
+
+/// Adds one live projection to `projections`.
+pub fn spawn_projection(
+    projections: &mut tokio::task::JoinSet<ProjectionTask>,
+    plugins: &std::sync::Arc<cairn::plugins::PluginHost>,
+    handler: String,
+    options: &cairn::replay::ReplayOptions,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+    print_rounds: bool,
+) {
+    {
         let (plugins, options, shutdown) = (plugins.clone(), options.clone(), shutdown.clone());
         projections.spawn(async move {
             let outcome = cairn::replay::project(&plugins, &handler, &options, shutdown, |round| {
@@ -129,7 +144,6 @@ pub fn spawn_projections(
             (handler, outcome)
         });
     }
-    projections
 }
 
 /// The handler whose projection ended with an error, reported on stderr.

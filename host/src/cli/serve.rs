@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::exit::UsageError;
-use super::project::{projection_failure, spawn_projections};
+use super::project::{projection_failure, spawn_projection, ProjectionTask};
 use super::Cli;
 use cairn::http::{ServeOptions, ServerState, TokenTable};
 
@@ -25,10 +25,14 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
+    /// Largest plugin upload (`POST /plugins`) accepted, in bytes
+    #[arg(long, default_value_t = 64 << 20)]
+    upload_limit: usize,
     /// Requests taking longer get 408 (the live stream excepted)
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     request_timeout: u64,
-    /// Do not run the active handler plugins as live projections
+    /// Do not run handler plugins as live projections (by default every
+    /// active handler runs, including ones added while the server runs)
     #[arg(long)]
     no_projections: bool,
 }
@@ -83,14 +87,14 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr()?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let handlers: Vec<String> = if args.no_projections {
-        Vec::new()
-    } else {
-        plugins.statuses().into_iter().filter(|status| status.record.kind == "handler").map(|status| status.record.name).collect()
+    let projections = (!args.no_projections).then(|| tokio::spawn(supervise_projections(plugins.clone(), shutdown)));
+    let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
+    let state = Arc::new(ServerState { plugins: plugins.clone(), commands: commands.clone(), started: Instant::now(), metrics: Some(metrics) });
+    let options = ServeOptions {
+        body_limit: args.body_limit,
+        upload_limit: args.upload_limit,
+        request_timeout: Duration::from_millis(args.request_timeout),
     };
-    let mut projections = spawn_projections(&plugins, handlers, &cairn::replay::ReplayOptions::default(), shutdown, false);
-    let state = Arc::new(ServerState { plugins: plugins.clone(), commands: commands.clone(), started: Instant::now() });
-    let options = ServeOptions { body_limit: args.body_limit, request_timeout: Duration::from_millis(args.request_timeout) };
     let app = cairn::http::router(state, tokens, &options);
     println!("listening on http://{local}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("the server failed")?;
@@ -98,16 +102,50 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     // (each committed page stands) and write pending snapshots.
     eprintln!("shutting down: finishing projections and snapshots");
     stop.send_replace(true);
-    let mut failures = Vec::new();
-    while let Some(finished) = projections.join_next().await {
-        failures.extend(projection_failure(finished)?);
-    }
+    let failures = match projections {
+        Some(projections) => projections.await.context("the projection supervisor failed")??,
+        None => Vec::new(),
+    };
     commands.flush_snapshots().await;
     watcher.abort();
     if !failures.is_empty() {
         anyhow::bail!("projection of {} ended with an error (above)", failures.join(", "));
     }
     Ok(())
+}
+
+/// How often the server looks for handler plugins that are not projecting
+/// yet, such as one uploaded with `POST /plugins`.
+const NEW_HANDLER_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Runs every active handler as a live projection, starting the ones added
+/// while the server runs, until `shutdown` turns true; answers the handlers
+/// whose projection ended with an error. A projection that fails is
+/// reported and not restarted, so a broken handler cannot spin.
+async fn supervise_projections(plugins: Arc<cairn::plugins::PluginHost>, mut shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<Vec<String>> {
+    let options = cairn::replay::ReplayOptions::default();
+    let mut started = std::collections::HashSet::new();
+    let mut projections = tokio::task::JoinSet::<ProjectionTask>::new();
+    let mut failures = Vec::new();
+    let mut checks = tokio::time::interval(NEW_HANDLER_CHECK_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = checks.tick() => {
+                for status in plugins.statuses() {
+                    if status.record.kind == "handler" && started.insert(status.record.name.clone()) {
+                        tracing::info!(handler = %status.record.name, "starting its live projection");
+                        spawn_projection(&mut projections, &plugins, status.record.name, &options, &shutdown, false);
+                    }
+                }
+            }
+            Some(finished) = projections.join_next() => failures.extend(projection_failure(finished)?),
+            _ = shutdown.changed() => break,
+        }
+    }
+    while let Some(finished) = projections.join_next().await {
+        failures.extend(projection_failure(finished)?);
+    }
+    Ok(failures)
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.

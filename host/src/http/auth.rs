@@ -33,7 +33,7 @@ impl Scope {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",

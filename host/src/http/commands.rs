@@ -9,18 +9,24 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
+use utoipa::{IntoParams, ToSchema};
+
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use super::ServerState;
 use crate::command::{CommandRequest, StateTarget};
 use crate::json::JsonText;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandBody {
     command_type: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     payload: Option<Value>,
+    /// Copied onto the events: user_id, correlation_id, source and more.
     #[serde(default)]
+    #[schema(value_type = Object)]
     metadata: Option<Value>,
     /// Makes the command idempotent: a re-sent id answers with the events
     /// it wrote the first time.
@@ -28,9 +34,15 @@ pub struct CommandBody {
     command_id: Option<String>,
 }
 
-/// `POST /commands/{aggregate_type}/{aggregate_id}`: 200 with the new
-/// events and version; 422 when the aggregate rejects; 409 when conflicts
-/// outlast the retries.
+/// Run a command through the aggregate's plugin
+#[utoipa::path(post, path = "/commands/{aggregate_type}/{aggregate_id}", tag = "aggregates",
+    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path)), request_body = CommandBody,
+    responses(
+        (status = 200, description = "The new events and the stream's version", body = Object),
+        (status = 400, body = ErrorBody),
+        (status = 404, description = "No plugin serves the aggregate type", body = ErrorBody),
+        (status = 409, description = "Concurrent writers outlasted the retries", body = ErrorBody),
+        (status = 422, description = "The aggregate rejected the command; the message is the plugin's", body = ErrorBody)))]
 pub async fn execute(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
@@ -53,14 +65,20 @@ pub async fn execute(
     Ok(Json(serde_json::to_value(&outcome).expect("outcomes serialise")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StateQuery {
+    /// The state after this stream version.
     at_version: Option<u64>,
+    /// The state as it was at this instant (RFC 3339).
     at: Option<String>,
 }
 
-/// `GET /aggregates/{aggregate_type}/{aggregate_id}[?at_version=N | ?at=T]`
+/// An aggregate's state, now or in the past
+#[utoipa::path(get, path = "/aggregates/{aggregate_type}/{aggregate_id}", tag = "aggregates",
+    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path), StateQuery),
+    responses((status = 200, description = "The state, its stream version and the plugin version that folded it", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn state(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,

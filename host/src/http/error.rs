@@ -80,6 +80,7 @@ impl From<PluginHostError> for ApiError {
                 Self::not_found(error.to_string())
             }
             PluginHostError::InvalidName(_)
+            | PluginHostError::MigratorNeedsName
             | PluginHostError::Refused { .. }
             | PluginHostError::KindChanged { .. }
             | PluginHostError::ConflictingMigrators(_)
@@ -96,6 +97,11 @@ impl From<CommandError> for ApiError {
             CommandError::Rejected { message, .. } => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", message),
             CommandError::Conflict { .. } => Self::new(StatusCode::CONFLICT, "conflict", error.to_string()),
             CommandError::Invalid(_) | CommandError::VersionBeyondEnd { .. } => Self::bad_request(error.to_string()),
+            // The plugin could not read the command: the client sent a
+            // command type or payload the aggregate does not know.
+            CommandError::Plugin(crate::runtime::PluginCallError { reason: crate::runtime::FailureReason::Invalid(message), plugin, .. }) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_command", format!("the aggregate plugin {plugin} cannot read this command: {message}"))
+            }
             CommandError::Plugin(failure) => {
                 tracing::error!(error = %failure, "aggregate plugin failed");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "plugin_failed", format!("the aggregate plugin {} failed; the server log says why", failure.plugin))

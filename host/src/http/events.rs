@@ -14,7 +14,10 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use utoipa::{IntoParams, ToSchema};
+
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use super::ServerState;
 use crate::event::{AppendRequest, ExpectedVersion, StreamId};
 use crate::store::{LogFilter, StreamRange};
@@ -23,24 +26,32 @@ const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 10_000;
 
 /// The filters of `cairn log`; lists are comma-separated.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
+    /// Event types, comma-separated.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     event_type: Option<String>,
+    /// Aggregate types, comma-separated.
     aggregate_type: Option<String>,
+    /// One aggregate; needs aggregate_type.
     aggregate_id: Option<String>,
     correlation_id: Option<String>,
     causation_id: Option<String>,
     user_id: Option<String>,
+    /// Events at or after this instant (RFC 3339).
     since: Option<String>,
+    /// Events before this instant (RFC 3339).
     until: Option<String>,
-    /// Events after this global position.
+    /// Events after this global position: `next_after` of the previous page.
     after: Option<u64>,
+    /// Page size, 1 to 10,000 (100 by default).
     limit: Option<usize>,
 }
 
-fn list(text: &Option<String>) -> Vec<String> {
+pub(super) fn comma_list(text: &Option<String>) -> Vec<String> {
     text.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned).collect()
 }
 
@@ -59,8 +70,8 @@ impl EventQuery {
             return Err(ApiError::bad_request(problems.join("; ")));
         }
         Ok(LogFilter {
-            event_types: list(&self.event_type),
-            aggregate_types: list(&self.aggregate_type),
+            event_types: comma_list(&self.event_type),
+            aggregate_types: comma_list(&self.aggregate_type),
             aggregate_id: self.aggregate_id.clone(),
             correlation_id: self.correlation_id.clone(),
             causation_id: self.causation_id.clone(),
@@ -81,8 +92,13 @@ fn expected_version(value: Option<&Value>) -> Result<ExpectedVersion, ApiError> 
     }
 }
 
-/// `POST /events`: one event (the fields of `cairn log`'s lines) with an
-/// optional `expected_version`.
+/// Append one event
+///
+/// The fields of `cairn log`'s lines, with an optional `expected_version`:
+/// `any`, `no-stream`, `exists` or a stream version.
+#[utoipa::path(post, path = "/events", tag = "events",
+    request_body(content = Object, description = "One event: aggregate_type, aggregate_id, event_type, payload and optional metadata fields, with expected_version"),
+    responses((status = 201, description = "The recorded event", body = Object), (status = 400, body = ErrorBody), (status = 409, description = "The stream is not at the expected version", body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn append_one(State(state): State<Arc<ServerState>>, body: Result<Json<Value>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(mut body) = body?;
     let object = body.as_object_mut().ok_or_else(|| ApiError::bad_request("the body must be one JSON object: an event"))?;
@@ -92,24 +108,32 @@ pub async fn append_one(State(state): State<Arc<ServerState>>, body: Result<Json
     Ok((StatusCode::CREATED, Json(serde_json::to_value(&outcome).expect("outcomes serialise"))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
+    /// Events in the shape of `POST /events`, without expected_version.
+    #[schema(value_type = Vec<Object>)]
     events: Vec<Value>,
     #[serde(default)]
     expectations: Vec<Expectation>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Expectation {
     aggregate_type: String,
     aggregate_id: String,
+    /// `any`, `no-stream`, `exists` or a stream version.
+    #[schema(value_type = Object)]
     expected_version: Value,
 }
 
-/// `POST /events/batch`: several events, atomically, with per-stream
-/// expectations. Every bad event is reported at once.
+/// Append several events atomically
+///
+/// With per-stream expectations. Every bad event is reported at once and
+/// nothing is written.
+#[utoipa::path(post, path = "/events/batch", tag = "events", request_body = BatchBody,
+    responses((status = 201, description = "The recorded events", body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn append_batch(State(state): State<Arc<ServerState>>, body: Result<Json<BatchBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
     let mut problems = Vec::new();
@@ -137,8 +161,12 @@ pub async fn append_batch(State(state): State<Arc<ServerState>>, body: Result<Js
     Ok((StatusCode::CREATED, Json(serde_json::to_value(&outcome).expect("outcomes serialise"))))
 }
 
-/// `GET /events`: a page of the log, filtered, with the position to ask for
-/// the next page from.
+/// Query the log
+///
+/// A page of the log, filtered, with the position to ask for the next page
+/// from. Events are upcast by the active migrators.
+#[utoipa::path(get, path = "/events", tag = "events", params(EventQuery),
+    responses((status = 200, description = "`events` and `next_after`", body = Object), (status = 400, body = ErrorBody)))]
 pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<EventQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
     let filter = query.filter()?;
@@ -149,7 +177,9 @@ pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<Ev
     Ok(Json(json!({ "events": events, "next_after": next_after })))
 }
 
-/// `GET /events/{id}`
+/// One event by id
+#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = String, Path, description = "The event's UUID")),
+    responses((status = 200, description = "The event", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a UUID")))?;
     let event = state.store().event_by_id(id).await?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
@@ -157,20 +187,26 @@ pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>
     Ok(Json(serde_json::to_value(&event).expect("events serialise")))
 }
 
-/// `GET /events/stats`
+/// Statistics of the log
+#[utoipa::path(get, path = "/events/stats", tag = "events",
+    responses((status = 200, description = "Totals by aggregate type and event type, streams, first and last event", body = Object)))]
 pub async fn statistics(State(state): State<Arc<ServerState>>) -> Result<Json<Value>, ApiError> {
     let statistics = state.store().statistics().await?;
     Ok(Json(serde_json::to_value(&statistics).expect("statistics serialise")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     from_version: Option<u64>,
     to_version: Option<u64>,
 }
 
-/// `GET /streams/{aggregate_type}/{aggregate_id}`
+/// One stream's events
+#[utoipa::path(get, path = "/streams/{aggregate_type}/{aggregate_id}", tag = "events",
+    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path), StreamQuery),
+    responses((status = 200, description = "`events` and the stream's `version`", body = Object), (status = 400, body = ErrorBody)))]
 pub async fn stream(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
@@ -185,9 +221,13 @@ pub async fn stream(
     Ok(Json(json!({ "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "version": version, "events": events })))
 }
 
-/// `GET /events/stream`: Server-Sent Events. Each message's id is the
-/// event's global position; a client that reconnects with `Last-Event-ID`
-/// (or `?after=`) resumes right after it.
+/// Follow the log live (Server-Sent Events)
+///
+/// Each message's id is the event's global position; a client that
+/// reconnects with `Last-Event-ID` (or `?after=`) resumes right after it.
+/// Heartbeat comments keep idle connections open.
+#[utoipa::path(get, path = "/events/stream", tag = "events", params(EventQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this global position")),
+    responses((status = 200, description = "`event` messages with one event each as data", content_type = "text/event-stream", body = String), (status = 400, body = ErrorBody)))]
 pub async fn live(
     State(state): State<Arc<ServerState>>,
     headers: HeaderMap,

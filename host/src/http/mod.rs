@@ -14,14 +14,22 @@ mod auth;
 mod commands;
 mod error;
 mod events;
+mod health;
+mod history;
+mod openapi;
 mod operations;
+mod plugins;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use auth::{hash_token, Scope, TokenTable};
 pub use error::ApiError;
@@ -36,6 +44,8 @@ pub struct ServerState {
     pub plugins: Arc<PluginHost>,
     pub commands: Arc<Commands>,
     pub started: Instant,
+    /// The Prometheus recorder's handle, when this process installed one.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl ServerState {
@@ -53,44 +63,72 @@ impl ServerState {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub body_limit: usize,
+    /// The body limit of `POST /plugins`, which carries a component.
+    pub upload_limit: usize,
     pub request_timeout: Duration,
 }
 
-/// Every route, with its scope, body limit and timeout.
+/// Routes that need `scope`, marked so in the OpenAPI document too.
+fn scoped(routes: OpenApiRouter<Arc<ServerState>>, scope: Scope, tokens: &Arc<TokenTable>) -> OpenApiRouter<Arc<ServerState>> {
+    let mut routes = routes.layer(axum::middleware::from_fn_with_state(auth::Requirement { tokens: tokens.clone(), scope }, auth::require));
+    openapi::require_scope(routes.get_openapi_mut(), scope);
+    routes
+}
+
+/// Every route, with its scope, body limit and timeout. Routes are declared
+/// once, through `routes!`, which also writes them into `/openapi.json`.
 pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeOptions) -> Router {
-    let guard = |scope: Scope| axum::middleware::from_fn_with_state(auth::Requirement { tokens: tokens.clone(), scope }, auth::require);
-    let read = Router::new()
-        .route("/events", get(events::query))
-        .route("/events/stats", get(events::statistics))
-        .route("/events/{id}", get(events::by_id))
-        .route("/streams/{aggregate_type}/{aggregate_id}", get(events::stream))
-        .route("/aggregates/{aggregate_type}/{aggregate_id}", get(commands::state))
-        .route("/read-models/{handler}/{collection}", get(operations::read_models))
-        .route("/read-models/{handler}/{collection}/{key}", get(operations::read_model))
-        .layer(guard(Scope::Read));
-    let write = Router::new()
-        .route("/events", post(events::append_one))
-        .route("/events/batch", post(events::append_batch))
-        .route("/commands/{aggregate_type}/{aggregate_id}", post(commands::execute))
-        .layer(guard(Scope::Write));
-    let admin = Router::new()
-        .route("/replay", get(operations::replay_jobs).post(operations::start_replay))
-        .route("/replay/{id}", get(operations::replay_job))
-        .route("/dead-letters", get(operations::dead_letters))
-        .route("/dead-letters/{id}/{action}", post(operations::release_dead_letter))
-        .layer(guard(Scope::Admin));
-    // The live stream is long-lived, so it sits outside the request timeout.
-    let live = Router::new().route("/events/stream", get(events::live)).layer(guard(Scope::Read));
-    let timed = Router::new()
-        .merge(read)
-        .merge(write)
-        .merge(admin)
-        .route("/health", get(operations::health))
+    let read = OpenApiRouter::new()
+        .routes(routes!(events::query))
+        .routes(routes!(events::statistics))
+        .routes(routes!(events::by_id))
+        .routes(routes!(events::stream))
+        .routes(routes!(commands::state))
+        .routes(routes!(history::audit))
+        .routes(routes!(history::snapshots))
+        .routes(routes!(operations::read_models))
+        .routes(routes!(operations::read_model))
+        .routes(routes!(history::validate_sequence))
+        .routes(routes!(health::metrics));
+    let write = OpenApiRouter::new()
+        .routes(routes!(events::append_one))
+        .routes(routes!(events::append_batch))
+        .routes(routes!(commands::execute));
+    let admin = OpenApiRouter::new()
+        .routes(routes!(operations::replay_jobs, operations::start_replay))
+        .routes(routes!(operations::replay_job))
+        .routes(routes!(operations::dead_letters))
+        .routes(routes!(operations::release_dead_letter))
+        .routes(routes!(history::create_snapshot))
+        .routes(routes!(plugins::list))
+        .routes(routes!(plugins::remove));
+    // A component is larger than any JSON request, so uploads have a limit of their own.
+    let upload = OpenApiRouter::new().routes(routes!(plugins::upload)).layer(DefaultBodyLimit::max(options.upload_limit));
+    let open = OpenApiRouter::new().routes(routes!(health::health));
+    let timed = OpenApiRouter::with_openapi(openapi::BaseDocument::openapi())
+        .merge(scoped(read, Scope::Read, &tokens))
+        .merge(scoped(write, Scope::Write, &tokens))
+        .merge(scoped(admin.merge(upload), Scope::Admin, &tokens))
+        .merge(open)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, options.request_timeout));
-    Router::new()
-        .merge(timed)
-        .merge(live)
-        .fallback(|| async { ApiError::not_found("no such route; GET /health lists what the server runs") })
+    // The live stream is long-lived, so it sits outside the request timeout.
+    let live = scoped(OpenApiRouter::new().routes(routes!(events::live)), Scope::Read, &tokens);
+    let (routes, document) = timed.merge(live).split_for_parts();
+    let document = Arc::new(document.to_pretty_json().expect("the OpenAPI document serialises"));
+    routes
+        .route("/openapi.json", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }))
+        .layer(axum::middleware::from_fn(count_request))
+        .fallback(|| async { ApiError::not_found("no such route; GET /openapi.json lists them") })
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)
+}
+
+/// Counts and times each request under its route template.
+async fn count_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    crate::telemetry::http_request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response
 }

@@ -9,14 +9,20 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::error::ApiError;
-use super::ServerState;
-use crate::replay::{live_checkpoint_name, DeadLetterAction, JobRequest, ReplayOptions};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize)]
+use super::error::ApiError;
+use super::openapi::ErrorBody;
+use super::ServerState;
+use crate::replay::{DeadLetterAction, JobRequest, ReplayOptions};
+
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only keys that start with this.
     prefix: Option<String>,
+    /// 1 to 10,000 (100 by default).
     limit: Option<usize>,
 }
 
@@ -24,14 +30,20 @@ fn parse_document(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()))
 }
 
-/// `GET /read-models/{handler}/{collection}/{key}`
+/// One read-model document
+#[utoipa::path(get, path = "/read-models/{handler}/{collection}/{key}", tag = "replay",
+    params(("handler" = String, Path), ("collection" = String, Path), ("key" = String, Path)),
+    responses((status = 200, description = "The document as the handler wrote it", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn read_model(State(state): State<Arc<ServerState>>, Path((handler, collection, key)): Path<(String, String, String)>) -> Result<Json<Value>, ApiError> {
     let document = state.store().read_model_get(&handler, None, &collection, &key).await?;
     let document = document.ok_or_else(|| ApiError::not_found(format!("no document {collection}/{key} in the read model of {handler}")))?;
     Ok(Json(parse_document(&document)))
 }
 
-/// `GET /read-models/{handler}/{collection}[?prefix=P&limit=N]`
+/// A read-model collection, by key
+#[utoipa::path(get, path = "/read-models/{handler}/{collection}", tag = "replay",
+    params(("handler" = String, Path), ("collection" = String, Path), ListQuery),
+    responses((status = 200, description = "`documents`, each with its key and value", body = Object)))]
 pub async fn read_models(
     State(state): State<Arc<ServerState>>,
     Path((handler, collection)): Path<(String, String)>,
@@ -44,23 +56,33 @@ pub async fn read_models(
     Ok(Json(json!({ "documents": documents })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
     handler: Option<String>,
+    /// Include the events parked behind failed ones.
     #[serde(default)]
     parked: bool,
     limit: Option<usize>,
 }
 
-/// `GET /dead-letters[?handler=H&parked=true]`
+/// Dead letters, failed and optionally parked
+#[utoipa::path(get, path = "/dead-letters", tag = "replay", params(DeadLetterQuery),
+    responses((status = 200, description = "`dead_letters` by handler and position", body = Object)))]
 pub async fn dead_letters(State(state): State<Arc<ServerState>>, query: Result<Query<DeadLetterQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
     let letters = state.store().dead_letters(query.handler.as_deref(), query.parked, query.limit.unwrap_or(100).clamp(1, 10_000)).await?;
     Ok(Json(json!({ "dead_letters": letters })))
 }
 
-/// `POST /dead-letters/{id}/retry` and `POST /dead-letters/{id}/skip`
+/// Retry or skip a dead letter
+///
+/// Releases the stream it heads: the failed event is retried (or skipped),
+/// then the events parked behind it, in order.
+#[utoipa::path(post, path = "/dead-letters/{id}/{action}", tag = "replay",
+    params(("id" = i64, Path), ("action" = String, Path, description = "`retry` or `skip`")),
+    responses((status = 200, description = "What was released, and what failed again", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn release_dead_letter(State(state): State<Arc<ServerState>>, Path((id, action)): Path<(i64, String)>) -> Result<Json<Value>, ApiError> {
     let action = match action.as_str() {
         "retry" => DeadLetterAction::Retry,
@@ -71,11 +93,15 @@ pub async fn release_dead_letter(State(state): State<Arc<ServerState>>, Path((id
     Ok(Json(serde_json::to_value(&release).expect("releases serialise")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayBody {
     handlers: Vec<String>,
+    /// The filters of `cairn replay`: event_types, aggregate_types,
+    /// aggregate_id, correlation_id, causation_id, user_id, since, until,
+    /// to_position.
     #[serde(default)]
+    #[schema(value_type = Object)]
     filter: crate::store::LogFilter,
     #[serde(default)]
     from_position: Option<u64>,
@@ -91,8 +117,11 @@ pub struct ReplayBody {
     stop_on_error: bool,
 }
 
-/// `POST /replay`: starts a job and answers 202 with its id; `GET
-/// /replay/{id}` follows it.
+/// Start a replay job
+///
+/// Answers 202 with the job's id at once; `GET /replay/{id}` follows it.
+#[utoipa::path(post, path = "/replay", tag = "replay", request_body = ReplayBody,
+    responses((status = 202, description = "The job's id and where to follow it", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn start_replay(State(state): State<Arc<ServerState>>, body: Result<Json<ReplayBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(body) = body?;
     let mut problems = Vec::new();
@@ -143,49 +172,18 @@ fn job_json(job: &crate::store::ReplayJobRecord) -> Value {
     value
 }
 
-/// `GET /replay`
+/// Recent replay jobs
+#[utoipa::path(get, path = "/replay", tag = "replay", responses((status = 200, description = "`jobs`, newest first, with progress and results", body = Object)))]
 pub async fn replay_jobs(State(state): State<Arc<ServerState>>) -> Result<Json<Value>, ApiError> {
     let jobs = state.store().replay_jobs(100).await?;
     Ok(Json(json!({ "jobs": jobs.iter().map(job_json).collect::<Vec<_>>() })))
 }
 
-/// `GET /replay/{id}`
+/// One replay job: progress and result
+#[utoipa::path(get, path = "/replay/{id}", tag = "replay", params(("id" = String, Path, description = "The job's UUID")),
+    responses((status = 200, description = "The job", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn replay_job(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a job id (a UUID)")))?;
     let job = state.store().replay_job(id).await?.ok_or_else(|| ApiError::not_found(format!("no replay job {id}")))?;
     Ok(Json(job_json(&job)))
-}
-
-/// `GET /health`: 200 when the store answers and every active plugin
-/// loads, 503 otherwise, with the details either way.
-pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<Value>) {
-    let store = state.store();
-    let head = store.head_position().await;
-    let latest_event_at = match &head {
-        Ok(head) if *head > 0 => store.read_log(&Default::default(), head - 1, 1).await.ok().and_then(|page| page.first().map(|event| event.timestamp)),
-        _ => None,
-    };
-    let statuses = state.plugins.statuses();
-    let plugins: Vec<Value> = statuses
-        .iter()
-        .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
-        .collect();
-    let mut projections = Vec::new();
-    for status in statuses.iter().filter(|status| status.record.kind == "handler") {
-        let position = store.checkpoint(&live_checkpoint_name(&status.record.name)).await.ok().flatten().map_or(0, |checkpoint| checkpoint.position);
-        let lag = head.as_ref().map_or(0, |head| head.saturating_sub(position));
-        projections.push(json!({ "handler": status.record.name, "position": position, "lag": lag }));
-    }
-    let pending_dead_letters = store.dead_letters(None, false, 100_000).await.map(|letters| letters.len()).ok();
-    let plugins_healthy = plugins.iter().all(|plugin| plugin["error"].is_null());
-    let healthy = head.is_ok() && plugins_healthy;
-    let body = json!({
-        "status": if healthy { "healthy" } else { "unhealthy" },
-        "store": { "reachable": head.is_ok(), "backend": store.backend_name(), "head_position": head.as_ref().ok(), "latest_event_at": latest_event_at.map(|at| crate::time::format_rfc3339(&at)) },
-        "plugins": plugins,
-        "projections": projections,
-        "dead_letters_pending": pending_dead_letters,
-        "uptime_seconds": state.started.elapsed().as_secs(),
-    });
-    (if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }

@@ -182,12 +182,14 @@ impl MigrationChains {
                 match plugin.migrate(&batch, &to_versions) {
                     Ok(migrated) => {
                         self.counters[migrator].upcast.fetch_add(migrated.len() as u64, Ordering::Relaxed);
+                        crate::telemetry::migrated(plugin.name(), migrated.len() as u64, 0);
                         for ((index, _), event) in items.iter().zip(migrated) {
                             events[*index] = event;
                         }
                     }
                     Err((failed, reason)) => {
                         self.counters[migrator].failed.fetch_add(1, Ordering::Relaxed);
+                        crate::telemetry::migrated(plugin.name(), 0, 1);
                         let event = &events[items[failed].0];
                         return Err(UpcastError {
                             event_id: event.id,

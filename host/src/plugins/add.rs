@@ -31,7 +31,7 @@ impl PluginHost {
     /// describe itself, checks it against the plugins already active, and
     /// only then stores it as the new active version of its name.
     pub async fn add(&self, source: PluginSource) -> Result<AddedPlugin, PluginHostError> {
-        let provisional_name = source.requested_name.clone().or(source.file_stem.clone()).unwrap_or_else(|| "plugin".to_owned());
+        let provisional_name = source.requested_name.clone().or(source.file_stem.clone()).unwrap_or_else(|| "(unnamed)".to_owned());
         let runtime = self.runtime().clone();
         let bytes = source.bytes.clone();
         let check_name = provisional_name.clone();
@@ -48,7 +48,7 @@ impl PluginHost {
             (Some(name), _) => name.clone(),
             (None, LoadedPlugin::Aggregate(plugin)) => plugin.info().aggregate_type.clone(),
             (None, LoadedPlugin::Handler(plugin)) => plugin.info().name.clone(),
-            (None, LoadedPlugin::Migrator(_)) => provisional_name.clone(),
+            (None, LoadedPlugin::Migrator(_)) => source.file_stem.clone().ok_or(PluginHostError::MigratorNeedsName)?,
         };
         validate_plugin_name(&name).map_err(PluginHostError::InvalidName)?;
         self.check_against_active(&name, &loaded).await?;

@@ -17,6 +17,9 @@ pub enum PluginHostError {
     #[error("plugin {name} is a{} {existing}, but this file is a{} {new}; give it another name with --name", article(.existing), article(.new))]
     KindChanged { name: String, existing: String, new: String },
 
+    #[error("a migrator has no name of its own; name it (`cairn plugin add --name NAME`, or `POST /plugins?name=NAME`)")]
+    MigratorNeedsName,
+
     #[error("plugin {name} serves aggregate type {existing}, but this file serves {new}; streams of {existing} would lose their plugin, so add it under another name with --name")]
     AggregateTypeChanged { name: String, existing: String, new: String },
 

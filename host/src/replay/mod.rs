@@ -422,6 +422,7 @@ async fn commit_page(
         }
     }
     run.target.cache.apply(&commit.writes);
+    crate::telemetry::replay_page_committed(&commit.handler, processed, commit.dead_letters.len() as u64);
     if commit.checkpoint.is_some() {
         run.checkpoint_position = reached;
     }

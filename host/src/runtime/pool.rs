@@ -74,23 +74,29 @@ impl<P: WorldPre> InstancePool<P> {
         function: &'static str,
         body: impl FnOnce(&mut Store<PluginState>, &P::Bindings) -> wasmtime::Result<R>,
     ) -> Result<R, PluginCallError> {
+        let started = std::time::Instant::now();
         let idle = self.idle.lock().expect("instance pool lock").pop();
         let (mut store, bindings) = match idle {
             Some(instance) => instance,
-            None => self.instantiate(function)?,
+            None => self.instantiate(function).inspect_err(|error| crate::telemetry::plugin_called(&self.plugin_name, function, Some(&error.reason), started.elapsed()))?,
         };
         store.set_epoch_deadline(self.runtime.epoch_deadline_ticks());
         let result = body(&mut store, &bindings);
         let output_has_room = store.data_mut().flush_output();
         match result {
             Ok(value) => {
+                crate::telemetry::plugin_called(&self.plugin_name, function, None, started.elapsed());
                 let mut idle = self.idle.lock().expect("instance pool lock");
                 if output_has_room && idle.len() < self.runtime.config.idle_instances_per_plugin {
                     idle.push((store, bindings));
                 }
                 Ok(value)
             }
-            Err(error) => Err(self.classify(function, &store, error)),
+            Err(error) => {
+                let failure = self.classify(function, &store, error);
+                crate::telemetry::plugin_called(&self.plugin_name, function, Some(&failure.reason), started.elapsed());
+                Err(failure)
+            }
         }
     }
 

@@ -51,6 +51,14 @@ pub struct NewDeadLetter {
     pub attempts: u32,
 }
 
+/// How many dead letters one handler has, across its generations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetterCounts {
+    pub handler: String,
+    pub failed: u64,
+    pub parked: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadLetter {
     pub id: i64,
@@ -77,6 +85,10 @@ pub trait DeadLetterStore: Send + Sync {
     async fn dead_letters(&self, handler: Option<&str>, include_parked: bool, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
 
     async fn dead_letter(&self, id: i64) -> Result<Option<DeadLetter>, StoreError>;
+
+    /// Per handler, by name: how many dead letters failed and how many are
+    /// parked behind them. One aggregate query, for health and metrics.
+    async fn dead_letter_counts(&self) -> Result<Vec<DeadLetterCounts>, StoreError>;
 
     /// A stream's dead letters for one handler generation, by position: the
     /// failed event first, then those parked behind it.

@@ -42,7 +42,7 @@ pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
-pub use dead_letters::{DeadLetter, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
+pub use dead_letters::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
 pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
 pub(crate) use read_models::coalesce;
 pub use replay_jobs::{JobStatus, ReplayJobRecord, ReplayJobStore};

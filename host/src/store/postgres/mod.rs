@@ -285,6 +285,7 @@ pub(crate) async fn insert_rows(
 #[async_trait]
 impl EventStore for PostgresStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let started = std::time::Instant::now();
         validate_append(&request, &self.limits)?;
         let mut transaction = self.pool.begin().await?;
         let head: i64 = sqlx::query_scalar(include_str!("../../../queries/postgres/lock_log_head.sql"))
@@ -309,6 +310,7 @@ impl EventStore for PostgresStore {
         if let Some(head) = plan.new_head_position() {
             self.head.publish(head);
         }
+        crate::telemetry::appended(&plan.outcome, started);
         Ok(plan.outcome)
     }
 

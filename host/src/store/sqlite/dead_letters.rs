@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use super::read_models::query_file;
 use super::SqliteStore as Backend;
-use crate::store::{DeadLetter, DeadLetterStatus, DeadLetterStore, StoreError};
+use crate::store::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, StoreError};
 use crate::time::micros_to_datetime;
 
 fn decode_dead_letter(row: &SqliteRow) -> Result<DeadLetter, StoreError> {
@@ -44,6 +44,11 @@ impl DeadLetterStore for Backend {
     async fn dead_letter(&self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
         let row = sqlx::query(query_file!("dead_letter_get")).bind(id).fetch_optional(&self.read_pool).await?;
         row.as_ref().map(decode_dead_letter).transpose()
+    }
+
+    async fn dead_letter_counts(&self) -> Result<Vec<DeadLetterCounts>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(query_file!("dead_letter_counts")).fetch_all(&self.read_pool).await?;
+        Ok(rows.into_iter().map(|(handler, failed, parked)| DeadLetterCounts { handler, failed: failed as u64, parked: parked as u64 }).collect())
     }
 
     async fn dead_letters_of_stream(

@@ -257,6 +257,7 @@ fn to_sql_integer(value: u64) -> i64 {
 #[async_trait]
 impl EventStore for SqliteStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        let started = std::time::Instant::now();
         validate_append(&request, &self.limits)?;
         let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
         let view = Self::read_view(&mut transaction, &request).await?;
@@ -266,6 +267,7 @@ impl EventStore for SqliteStore {
         if let Some(head) = plan.new_head_position() {
             self.head.publish(head);
         }
+        crate::telemetry::appended(&plan.outcome, started);
         Ok(plan.outcome)
     }
 

@@ -209,3 +209,251 @@ fn the_live_stream_resumes_after_last_event_id() {
     let (status, bad) = call(agent().get(&server.url("/events/stream")).set("last-event-id", "soon"), None);
     assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("bad_request")));
 }
+
+fn send_bytes(server: &Server, path: &str, bytes: &[u8]) -> (u16, Value) {
+    let response = match agent().post(&server.url(path)).set("content-type", "application/wasm").send_bytes(bytes) {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("upload failed: {error}"),
+    };
+    let status = response.status();
+    (status, serde_json::from_str(&response.into_string().unwrap()).unwrap())
+}
+
+#[test]
+fn every_route_in_the_openapi_document_is_served() {
+    let cairn = Cairn::with_sqlite();
+    let server = Server::start(&cairn, &[]);
+    let (status, document) = get(&server, "/openapi.json");
+    assert_eq!(status, 200);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{}", document["openapi"]);
+    let paths = document["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        // Path parameters get values that parse everywhere, so a 404 can
+        // only come from the fallback or from a missing record.
+        let concrete = path.replace("{id}", "1").replace('{', "").replace('}', "");
+        for method in item.as_object().unwrap().keys() {
+            operations += 1;
+            let request = agent().request(&method.to_uppercase(), &server.url(&concrete));
+            let response = match if method == "post" { request.send_json(json!({})) } else { request.call() } {
+                Ok(response) => response,
+                Err(ureq::Error::Status(_, response)) => response,
+                Err(error) => panic!("{method} {path}: {error}"),
+            };
+            let status = response.status();
+            // Only a 404 needs its body read: the live stream never ends.
+            let body: Value = if status == 404 { response.into_json().unwrap() } else { Value::Null };
+            let fallback = status == 404 && body["error"]["message"].as_str().is_some_and(|message| message.starts_with("no such route"));
+            assert!(!fallback && status != 405, "{} {path} is documented but not routed: {status} {body}", method.to_uppercase());
+        }
+    }
+    assert_eq!(operations, 25, "every endpoint of the issue is documented: {:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(document["paths"]["/plugins"]["post"]["security"], json!([{"bearer": ["admin"]}]));
+    assert_eq!(document["paths"]["/health"]["get"]["security"], json!([{}]), "health needs no token");
+}
+
+#[test]
+fn audit_snapshots_sequence_checks_and_metrics_over_http() {
+    let cairn = Cairn::with_sqlite();
+    cairn.add_plugin("bank-account");
+    cairn.add_plugin("account-summary");
+    let server = Server::start(&cairn, &[]);
+    let command = |body: Value| post(&server, "/commands/bank-account/acc-1", body);
+    assert_eq!(command(json!({"command_type": "Open", "payload": {"owner": "Ann"}, "metadata": {"user_id": "clerk-7"}})).0, 200);
+    assert_eq!(command(json!({"command_type": "Deposit", "payload": {"amount": 40}, "metadata": {"user_id": "clerk-9"}})).0, 200);
+    let (status, unknown) = command(json!({"command_type": "Transfer", "payload": {}}));
+    assert_eq!((status, unknown["error"]["code"].as_str()), (400, Some("invalid_command")), "{unknown}");
+    assert!(unknown["error"]["message"].as_str().unwrap().contains("expected one of"), "{unknown}");
+
+    let (_, audit) = get(&server, "/aggregates/bank-account/acc-1/audit");
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{audit}");
+    assert_eq!((entries[1]["user_id"].as_str(), entries[1]["event_type"].as_str()), (Some("clerk-9"), Some("MoneyDeposited")));
+    assert_eq!(entries[1]["payload"]["amount"], 40);
+    assert_eq!(get(&server, "/aggregates/bank-account/acc-1/audit?user_id=clerk-7").1["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(get(&server, "/aggregates/bank-account/acc-1/audit?since=later").0, 400);
+
+    let (status, snapshot) = post(&server, "/snapshots", json!({"aggregate_type": "bank-account", "aggregate_id": "acc-1", "at_version": 1}));
+    assert_eq!((status, snapshot["stream_version"].as_u64()), (201, Some(1)), "{snapshot}");
+    let (status, empty) = post(&server, "/snapshots", json!({"aggregate_type": "bank-account", "aggregate_id": "nobody"}));
+    assert!(status == 400 && empty["error"]["message"].as_str().unwrap().contains("has no events"), "{status} {empty}");
+    let (_, snapshots) = get(&server, "/snapshots/bank-account/acc-1");
+    assert_eq!(snapshots["snapshots"][0]["state"]["owner"], "Ann", "{snapshots}");
+    // A load that misses the state cache starts from the snapshot, which the
+    // metrics count.
+    assert_eq!(get(&server, "/aggregates/bank-account/acc-1?at_version=2").1["snapshot_version"], 1);
+
+    let sequence = |expected: Value| post(&server, "/validate-sequence", json!({"aggregate_type": "bank-account", "aggregate_id": "acc-1", "expected": expected}));
+    assert_eq!(sequence(json!(["AccountOpened", "MoneyDeposited"])).1["is_valid"], true);
+    let (_, wrong) = sequence(json!(["AccountOpened", "MoneyWithdrawn"]));
+    assert_eq!(wrong["differences"], json!([{"position": 2, "expected": "MoneyWithdrawn", "actual": "MoneyDeposited"}]));
+    assert_eq!(sequence(json!(["AccountOpened", " "])).0, 400);
+
+    wait_for("the projection caught up", || get(&server, "/read-models/account-summary/accounts/acc-1").1["balance"] == 40);
+    let metrics = agent().get(&server.url("/metrics")).call().unwrap().into_string().unwrap();
+    for expected in [
+        "cairn_events_appended_total{aggregate_type=\"bank-account\"} 2",
+        "cairn_append_duration_seconds_count 2",
+        "cairn_plugin_calls_total{plugin=\"bank-account\",function=\"decide\",outcome=\"ok\"}",
+        "cairn_plugin_call_duration_seconds_bucket{plugin=\"bank-account\",function=\"decide\",le=\"+Inf\"}",
+        "cairn_replay_events_total{handler=\"account-summary\"} 2",
+        "cairn_handler_lag_events{handler=\"account-summary\"} 0",
+        "cairn_aggregate_loads_total{snapshot=\"hit\"} 1",
+        "cairn_http_requests_total{method=\"POST\",route=\"/commands/{aggregate_type}/{aggregate_id}\",status=\"200\"} 2",
+    ] {
+        assert!(metrics.contains(expected), "/metrics lacks {expected}:\n{metrics}");
+    }
+}
+
+#[test]
+fn plugins_are_uploaded_listed_and_removed_over_http() {
+    let cairn = Cairn::with_sqlite();
+    let server = Server::start(&cairn, &["--upload-limit", "2000000"]);
+    let (status, added) = send_bytes(&server, "/plugins", &crate::support::plugin_bytes("bank-account"));
+    assert_eq!((status, added["name"].as_str(), added["version"].as_u64()), (201, Some("bank-account"), Some(1)), "{added}");
+    assert_eq!(send_bytes(&server, "/plugins", &crate::support::plugin_bytes("bank-account")).0, 200, "the same bytes change nothing");
+    let (status, nameless) = send_bytes(&server, "/plugins", &crate::support::plugin_bytes("user-migrator"));
+    assert!(status == 422 && nameless["error"]["message"].as_str().unwrap().contains("?name="), "{status} {nameless}");
+    assert_eq!(send_bytes(&server, "/plugins?name=users", &crate::support::plugin_bytes("user-migrator")).0, 201);
+    let (status, refused) = send_bytes(&server, "/plugins", &crate::support::plugin_bytes("test-no-world"));
+    assert!(status == 422 && refused["error"]["message"].as_str().unwrap().contains("exports none of Cairn's worlds"), "{status} {refused}");
+    let (status, too_large) = send_bytes(&server, "/plugins", &vec![0u8; 2_000_001]);
+    assert_eq!((status, too_large["error"]["code"].as_str()), (413, Some("body_too_large")), "{too_large}");
+    assert_eq!(send_bytes(&server, "/plugins", b"").0, 400);
+
+    let (_, listed) = get(&server, "/plugins");
+    let names: Vec<&str> = listed["plugins"].as_array().unwrap().iter().map(|plugin| plugin["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["bank-account", "users"]);
+    assert_eq!(listed["plugins"][0]["description"]["aggregate_type"], "bank-account");
+    assert_eq!(post(&server, "/commands/bank-account/acc-1", json!({"command_type": "Open", "payload": {"owner": "Ann"}})).0, 200, "an uploaded aggregate serves at once");
+
+    let (status, removed) = call(agent().delete(&server.url("/plugins/users")), None);
+    assert_eq!((status, removed["removed_versions"].as_u64()), (200, Some(1)));
+    assert_eq!(call(agent().delete(&server.url("/plugins/users")), None).0, 404);
+
+    // A handler uploaded while the server runs starts projecting.
+    assert_eq!(send_bytes(&server, "/plugins", &crate::support::plugin_bytes("account-summary")).0, 201);
+    wait_for("the uploaded handler projected the account", || get(&server, "/read-models/account-summary/accounts/acc-1").0 == 200);
+}
+
+/// Sets the flag when dropped, so that a failing assertion stops the
+/// traffic threads instead of leaving the scope waiting for them.
+struct StopOnDrop<'flag>(&'flag std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Opens accounts and deposits into them from several clients until told to
+/// stop; answers each client's acknowledged deposits, and what failed.
+fn deposit_until_stopped(server: &Server, clients: usize, stop: &std::sync::atomic::AtomicBool) -> (Vec<(String, u64, Vec<String>)>, Vec<String>) {
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|client| {
+                scope.spawn(move || {
+                    let account = format!("acc-{client}");
+                    let path = format!("/commands/bank-account/{account}");
+                    let mut failures = Vec::new();
+                    let mut sources = Vec::new();
+                    let (status, opened) = post(server, &path, json!({"command_type": "Open", "payload": {"owner": "Ann"}}));
+                    assert_eq!(status, 200, "{opened}");
+                    let mut deposited = 0;
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        match agent().post(&server.url(&path)).send_json(json!({"command_type": "Deposit", "payload": {"amount": 1}})) {
+                            Ok(response) => {
+                                let body: Value = response.into_json().unwrap();
+                                deposited += 1;
+                                sources.push(body["events"][0]["source"].as_str().unwrap().to_owned());
+                            }
+                            Err(ureq::Error::Status(status, response)) => failures.push(format!("{status}: {}", response.into_string().unwrap())),
+                            Err(ureq::Error::Transport(error)) => {
+                                failures.push(format!("transport: {error}"));
+                                break;
+                            }
+                        }
+                    }
+                    ((account, deposited, sources), failures)
+                })
+            })
+            .collect();
+        let mut accounts = Vec::new();
+        let mut failures = Vec::new();
+        for worker in workers {
+            let (account, worker_failures) = worker.join().unwrap();
+            accounts.push(account);
+            failures.extend(worker_failures);
+        }
+        (accounts, failures)
+    })
+}
+
+#[test]
+fn a_plugin_uploaded_under_live_commands_serves_the_next_ones_and_none_fail() {
+    let cairn = Cairn::with_sqlite();
+    cairn.add_plugin("bank-account");
+    let server = Server::start(&cairn, &[]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (accounts, failures) = std::thread::scope(|scope| {
+        let traffic = scope.spawn(|| deposit_until_stopped(&server, 4, &stop));
+        let _stop_traffic_even_on_panic = StopOnDrop(&stop);
+        wait_for("commands are flowing", || get(&server, "/events/stats").1["total_events"].as_u64().unwrap() >= 40);
+        // The same aggregate with other bytes: version 2 of the plugin.
+        let second = crate::support::with_custom_section(&crate::support::plugin_bytes("bank-account"), "second build");
+        let (status, added) = send_bytes(&server, "/plugins", &second);
+        assert_eq!((status, added["version"].as_u64()), (201, Some(2)), "{added}");
+        let (status, next) = post(&server, "/commands/bank-account/opened-after-the-upload", json!({"command_type": "Open", "payload": {"owner": "Bo"}}));
+        assert_eq!((status, next["events"][0]["source"].as_str()), (200, Some("bank-account@2")), "the next command uses the new version: {next}");
+        let before = get(&server, "/events/stats").1["total_events"].as_u64().unwrap();
+        wait_for("more commands ran after the upload", || get(&server, "/events/stats").1["total_events"].as_u64().unwrap() >= before + 40);
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        traffic.join().unwrap()
+    });
+    assert_eq!(failures, Vec::<String>::new(), "no request failed during the upload");
+    for (account, deposited, sources) in accounts {
+        assert!(sources.iter().any(|source| source == "bank-account@1") && sources.last().unwrap() == "bank-account@2", "{account}: {sources:?}");
+        let switch = sources.iter().position(|source| source == "bank-account@2").unwrap();
+        assert!(sources[switch..].iter().all(|source| source == "bank-account@2"), "{account} never went back to version 1");
+        assert_eq!(get(&server, &format!("/aggregates/bank-account/{account}")).1["state"]["balance"], deposited, "{account}");
+    }
+}
+
+#[test]
+fn graceful_shutdown_answers_every_request_it_took_and_loses_nothing() {
+    let cairn = Cairn::with_sqlite();
+    cairn.add_plugin("bank-account");
+    cairn.add_plugin("account-summary");
+    let server = Server::start(&cairn, &[]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let pid = server.child.id().to_string();
+    let (accounts, failures) = std::thread::scope(|scope| {
+        let traffic = scope.spawn(|| deposit_until_stopped(&server, 4, &stop));
+        let _stop_traffic_even_on_panic = StopOnDrop(&stop);
+        wait_for("commands are flowing", || get(&server, "/events/stats").1["total_events"].as_u64().unwrap() >= 100);
+        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        let outcome = traffic.join().unwrap();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        outcome
+    });
+    let mut server = server;
+    assert!(server.child.wait().unwrap().success(), "SIGTERM ends the server cleanly");
+    // Clients stop at the first refused connection; any other failure
+    // (a reset mid-request, a 5xx) would mean a request was dropped.
+    assert!(failures.iter().all(|failure| failure.starts_with("transport:")), "{failures:?}");
+    let stats = cairn.run(&["stats", "--json"]);
+    super::assert_exit(&stats, 0);
+    let stats: Value = serde_json::from_slice(&stats.stdout).unwrap();
+    let acknowledged: u64 = accounts.iter().map(|(_, deposited, _)| deposited + 1).sum();
+    assert_eq!(stats["total_events"].as_u64(), Some(acknowledged), "the store holds exactly the acknowledged commands' events");
+
+    // The projection's checkpoint was committed with its read model, so a
+    // restart carries on from it to the same balances.
+    let server = Server::start(&cairn, &[]);
+    for (account, deposited, _) in &accounts {
+        wait_for("the projection caught up after the restart", || {
+            get(&server, &format!("/read-models/account-summary/accounts/{account}")).1["balance"].as_u64() == Some(*deposited)
+        });
+    }
+}

@@ -1,0 +1,84 @@
+//! Health, metrics and the OpenAPI document: what operators and their
+//! tools read.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::ServerState;
+use crate::replay::live_checkpoint_name;
+
+/// Each live projection's checkpoint position, by handler.
+async fn projection_positions(state: &ServerState) -> Vec<(String, u64)> {
+    let mut positions = Vec::new();
+    for status in state.plugins.statuses().iter().filter(|status| status.record.kind == "handler") {
+        let checkpoint = state.store().checkpoint(&live_checkpoint_name(&status.record.name)).await.ok().flatten();
+        positions.push((status.record.name.clone(), checkpoint.map_or(0, |checkpoint| checkpoint.position)));
+    }
+    positions
+}
+
+/// Whether the server can serve
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "Store reachable and every active plugin loads; with the most recent event, plugins, projection lag and pending dead letters", body = Object),
+        (status = 503, description = "The same details, with what is wrong", body = Object)))]
+pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<Value>) {
+    let store = state.store();
+    let head = store.head_position().await;
+    let latest_event_at = match &head {
+        Ok(head) if *head > 0 => store.read_log(&Default::default(), head - 1, 1).await.ok().and_then(|page| page.first().map(|event| event.timestamp)),
+        _ => None,
+    };
+    let plugins: Vec<Value> = state
+        .plugins
+        .statuses()
+        .iter()
+        .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
+        .collect();
+    let projections: Vec<Value> = projection_positions(&state)
+        .await
+        .into_iter()
+        .map(|(handler, position)| json!({ "handler": handler, "position": position, "lag": head.as_ref().map_or(0, |head| head.saturating_sub(position)) }))
+        .collect();
+    let dead_letters = store.dead_letter_counts().await.ok();
+    let pending_dead_letters = dead_letters.as_ref().map(|counts| counts.iter().map(|count| count.failed + count.parked).sum::<u64>());
+    let plugins_healthy = plugins.iter().all(|plugin| plugin["error"].is_null());
+    let healthy = head.is_ok() && plugins_healthy;
+    let body = json!({
+        "status": if healthy { "healthy" } else { "unhealthy" },
+        "store": { "reachable": head.is_ok(), "backend": store.backend_name(), "head_position": head.as_ref().ok(), "latest_event_at": latest_event_at.map(|at| crate::time::format_rfc3339(&at)) },
+        "plugins": plugins,
+        "projections": projections,
+        "dead_letters_pending": pending_dead_letters,
+        "dead_letters": dead_letters,
+        "uptime_seconds": state.started.elapsed().as_secs(),
+    });
+    (if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
+}
+
+/// Prometheus metrics
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format: appends by aggregate type, append latency, plugin calls (count, duration, traps, timeouts), migrations, replay events, handler lag, snapshot hits, dead letters, HTTP requests", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<Arc<ServerState>>) -> Result<impl IntoResponse, ApiError> {
+    let Some(handle) = &state.metrics else {
+        return Err(ApiError::not_found("metrics are not recorded by this server"));
+    };
+    let store = state.store();
+    let head_position = store.head_position().await?;
+    let dead_letters_pending = store.dead_letter_counts().await?.into_iter().map(|count| (count.handler, count.failed + count.parked)).collect();
+    let loads = state.commands.load_statistics();
+    crate::telemetry::record_scrape(&crate::telemetry::ScrapeState {
+        head_position,
+        handlers: projection_positions(&state).await,
+        dead_letters_pending,
+        snapshot_hits: loads.snapshot_hits,
+        snapshot_misses: loads.snapshot_misses,
+    });
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()))
+}

@@ -1,0 +1,142 @@
+//! Metrics: the names Cairn records and the one place that installs the
+//! Prometheus recorder.
+//!
+//! Invariants:
+//! - Library code records through the functions here, never through the
+//!   `metrics` macros with names of its own, so every metric is listed in
+//!   this file.
+//! - Without an installed recorder (every command but `cairn serve`) each
+//!   function costs one atomic load and records nothing.
+//! - Gauges that describe stored state (lag, pending dead letters, snapshot
+//!   hits) are set when `/metrics` is scraped, not on the hot path.
+
+use std::time::{Duration, Instant};
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::event::AppendOutcome;
+use crate::runtime::FailureReason;
+
+pub const EVENTS_APPENDED: &str = "cairn_events_appended_total";
+pub const APPEND_DURATION: &str = "cairn_append_duration_seconds";
+pub const PLUGIN_CALLS: &str = "cairn_plugin_calls_total";
+pub const PLUGIN_CALL_DURATION: &str = "cairn_plugin_call_duration_seconds";
+pub const MIGRATIONS: &str = "cairn_migrations_total";
+pub const REPLAY_EVENTS: &str = "cairn_replay_events_total";
+pub const HANDLER_POSITION: &str = "cairn_handler_position";
+pub const HANDLER_LAG: &str = "cairn_handler_lag_events";
+pub const DEAD_LETTERS_PENDING: &str = "cairn_dead_letters_pending";
+pub const DEAD_LETTERS_RECORDED: &str = "cairn_dead_letters_recorded_total";
+pub const SNAPSHOT_LOADS: &str = "cairn_aggregate_loads_total";
+pub const SNAPSHOT_HIT_RATIO: &str = "cairn_snapshot_hit_ratio";
+pub const LOG_HEAD: &str = "cairn_log_head_position";
+pub const HTTP_REQUESTS: &str = "cairn_http_requests_total";
+pub const HTTP_REQUEST_DURATION: &str = "cairn_http_request_duration_seconds";
+
+/// Bucket bounds in seconds, from 100 µs (an append to SQLite, a plugin
+/// call) to 10 s (a request at its timeout).
+const LATENCY_BUCKETS: [f64; 15] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// Installs the process-wide recorder and keeps its histograms drained.
+/// Call once, inside the Tokio runtime.
+pub fn install_prometheus() -> Result<PrometheusHandle, String> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&LATENCY_BUCKETS)
+        .map_err(|error| error.to_string())?
+        .install_recorder()
+        .map_err(|error| format!("cannot install the metrics recorder: {error}"))?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            ticks.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
+}
+
+/// One committed append. Events an idempotent re-send found already stored
+/// are not counted again.
+pub fn appended(outcome: &AppendOutcome, started: Instant) {
+    histogram!(APPEND_DURATION).record(started.elapsed().as_secs_f64());
+    if outcome.already_present > 0 {
+        return;
+    }
+    let mut events = outcome.events.iter().peekable();
+    while let Some(first) = events.next() {
+        // Batches are usually one stream, so runs of one type count at once.
+        let mut run = 1;
+        while events.next_if(|next| next.aggregate_type == first.aggregate_type).is_some() {
+            run += 1;
+        }
+        counter!(EVENTS_APPENDED, "aggregate_type" => first.aggregate_type.clone()).increment(run);
+    }
+}
+
+/// One call into a plugin, with how it ended.
+pub fn plugin_called(plugin: &str, function: &'static str, failure: Option<&FailureReason>, elapsed: Duration) {
+    let outcome = match failure {
+        None => "ok",
+        Some(FailureReason::Timeout(_)) => "timeout",
+        Some(FailureReason::OutOfMemory(_)) => "out_of_memory",
+        Some(FailureReason::Trap(_)) => "trap",
+        Some(FailureReason::Malformed(_)) => "malformed",
+        Some(_) => "error",
+    };
+    counter!(PLUGIN_CALLS, "plugin" => plugin.to_owned(), "function" => function, "outcome" => outcome).increment(1);
+    histogram!(PLUGIN_CALL_DURATION, "plugin" => plugin.to_owned(), "function" => function).record(elapsed.as_secs_f64());
+}
+
+/// Events a migrator upcast, or one that failed.
+pub fn migrated(migrator: &str, succeeded: u64, failed: u64) {
+    if succeeded > 0 {
+        counter!(MIGRATIONS, "migrator" => migrator.to_owned(), "outcome" => "success").increment(succeeded);
+    }
+    if failed > 0 {
+        counter!(MIGRATIONS, "migrator" => migrator.to_owned(), "outcome" => "failure").increment(failed);
+    }
+}
+
+/// One committed replay page: `rate(cairn_replay_events_total)` is a
+/// handler's replay throughput.
+pub fn replay_page_committed(handler: &str, events: u64, dead_letters: u64) {
+    counter!(REPLAY_EVENTS, "handler" => handler.to_owned()).increment(events);
+    if dead_letters > 0 {
+        counter!(DEAD_LETTERS_RECORDED, "handler" => handler.to_owned()).increment(dead_letters);
+    }
+}
+
+/// One HTTP request, labelled by its route template so that ids do not
+/// multiply the series.
+pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    counter!(HTTP_REQUESTS, "method" => method.to_owned(), "route" => route.to_owned(), "status" => status.to_string()).increment(1);
+    histogram!(HTTP_REQUEST_DURATION, "method" => method.to_owned(), "route" => route.to_owned()).record(elapsed.as_secs_f64());
+}
+
+/// State read from the store at scrape time.
+pub struct ScrapeState {
+    pub head_position: u64,
+    pub handlers: Vec<(String, u64)>,
+    pub dead_letters_pending: Vec<(String, u64)>,
+    pub snapshot_hits: u64,
+    pub snapshot_misses: u64,
+}
+
+pub fn record_scrape(state: &ScrapeState) {
+    gauge!(LOG_HEAD).set(state.head_position as f64);
+    for (handler, position) in &state.handlers {
+        gauge!(HANDLER_POSITION, "handler" => handler.clone()).set(*position as f64);
+        gauge!(HANDLER_LAG, "handler" => handler.clone()).set(state.head_position.saturating_sub(*position) as f64);
+    }
+    for (handler, pending) in &state.dead_letters_pending {
+        gauge!(DEAD_LETTERS_PENDING, "handler" => handler.clone()).set(*pending as f64);
+    }
+    counter!(SNAPSHOT_LOADS, "snapshot" => "hit").absolute(state.snapshot_hits);
+    counter!(SNAPSHOT_LOADS, "snapshot" => "miss").absolute(state.snapshot_misses);
+    let loads = state.snapshot_hits + state.snapshot_misses;
+    if loads > 0 {
+        gauge!(SNAPSHOT_HIT_RATIO).set(state.snapshot_hits as f64 / loads as f64);
+    }
+}
