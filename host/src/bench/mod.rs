@@ -6,6 +6,7 @@
 pub mod http;
 pub mod migrators;
 pub mod plugins;
+pub mod polyglot;
 pub mod replay;
 pub mod snapshots;
 pub mod store;

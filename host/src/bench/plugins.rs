@@ -22,6 +22,8 @@ pub struct PluginBenchConfig {
     pub empty_calls: u64,
     pub apply_batches: u64,
     pub commands: usize,
+    /// Adds the Python and JavaScript rows (plugins/build-polyglot builds them).
+    pub polyglot: bool,
 }
 
 const APPLY_BATCH_EVENTS: usize = 1_000;
@@ -95,6 +97,9 @@ pub async fn run(config: &PluginBenchConfig) -> anyhow::Result<BenchReport> {
     ));
 
     rows.extend(command_rows(runtime, &bank_bytes, config.commands).await?);
+    if config.polyglot {
+        rows.extend(super::polyglot::rows(&config.plugin_directory).await?);
+    }
     Ok(BenchReport { title: format!("cairn bench plugins (SQLite, {})", build_profile()), rows })
 }
 
@@ -168,7 +173,7 @@ fn deposit(index: usize) -> CommandRequest {
     }
 }
 
-fn deposit_events(count: usize) -> Vec<RecordedEvent> {
+pub(super) fn deposit_events(count: usize) -> Vec<RecordedEvent> {
     (0..count)
         .map(|index| RecordedEvent {
             id: uuid::Uuid::now_v7(),

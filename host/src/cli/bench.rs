@@ -108,6 +108,10 @@ pub struct PluginBenchArgs {
     /// Commands executed for the exec latency figures
     #[arg(long, default_value_t = 2_000)]
     commands: usize,
+    /// Leave out the Python and JavaScript plugins (compiling the Python
+    /// component alone takes seconds)
+    #[arg(long)]
+    rust_only: bool,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
@@ -143,6 +147,7 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 empty_calls: args.empty_calls,
                 apply_batches: args.apply_batches,
                 commands: args.commands,
+                polyglot: !args.rust_only,
             };
             let report = cairn::bench::plugins::run(&config).await.context("plugin benchmark failed")?;
             print_report(&report, args.json)

@@ -5,6 +5,7 @@
 //! - `checkpoints`: named checkpoints and sequence validation, on both backends.
 //! - `commands`: commands and state through aggregate plugins, on both backends.
 //! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
+//! - `polyglot`: the Python and JavaScript plugins against their documented behaviour.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
 //! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
 //! - `replay`: replays through handler plugins, on both backends.
@@ -16,6 +17,7 @@ mod cli;
 mod commands;
 mod conformance;
 mod migrators;
+mod polyglot;
 mod registry;
 mod replay;
 mod runtime;

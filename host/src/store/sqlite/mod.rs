@@ -2,11 +2,13 @@
 //!
 //! Writers go through a pool of one connection and `BEGIN IMMEDIATE`, so
 //! appends are serialized in commit order within and across processes, which
-//! is what keeps positions commit-ordered. Readers have their own pool and
-//! never block the writer.
+//! is what keeps positions commit-ordered. Within a process, concurrent
+//! appends share commits (`group_commit.rs`). Readers have their own pool
+//! and never block the writer.
 
 mod checkpoints;
 mod dead_letters;
+mod group_commit;
 mod plugin_catalog;
 mod read_models;
 mod replay_jobs;
@@ -24,7 +26,7 @@ use uuid::Uuid;
 
 use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
-use super::plan::{caller_ids, plan_append, streams_of, StoreView};
+use super::plan::{caller_ids, streams_of, StoreView};
 use super::{
     validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StreamRange,
 };
@@ -46,7 +48,7 @@ pub struct SqliteStore {
     read_pool: SqlitePool,
     limits: StoreLimits,
     head: HeadWatch,
-    insert_statements: Vec<String>,
+    appends: tokio::sync::mpsc::Sender<group_commit::PendingAppend>,
 }
 
 impl SqliteStore {
@@ -84,14 +86,16 @@ impl SqliteStore {
             .fetch_one(&read_pool)
             .await?;
         let insert_statements = insert_statements(include_str!("../../../queries/sqlite/insert_events.sql"));
+        let head = HeadWatch::new(head as u64);
+        let appends = group_commit::GroupWriter { pool: write_pool.clone(), insert_statements, head: head.clone() }.spawn();
         Ok(Self {
             options: write_pool.connect_options().as_ref().clone(),
             path: path.to_owned(),
             write_pool,
             read_pool,
             limits,
-            head: HeadWatch::new(head as u64),
-            insert_statements,
+            head,
+            appends,
         })
     }
 
@@ -259,16 +263,12 @@ impl EventStore for SqliteStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let started = std::time::Instant::now();
         validate_append(&request, &self.limits)?;
-        let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
-        let view = Self::read_view(&mut transaction, &request).await?;
-        let plan = plan_append(request, view)?;
-        insert_rows(&mut transaction, &self.insert_statements, &plan.new_rows).await?;
-        transaction.commit().await?;
-        if let Some(head) = plan.new_head_position() {
-            self.head.publish(head);
-        }
-        crate::telemetry::appended(&plan.outcome, started);
-        Ok(plan.outcome)
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Unreachable { url: format!("sqlite://{}", self.path.display()), reason: "the store's writer has stopped".to_owned() };
+        self.appends.send(group_commit::PendingAppend { request, reply }).await.map_err(|_| stopped())?;
+        let outcome = answer.await.map_err(|_| stopped())??;
+        crate::telemetry::appended(&outcome, started);
+        Ok(outcome)
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {

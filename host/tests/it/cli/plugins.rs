@@ -271,6 +271,9 @@ fn bench_plugins_prints_every_measure_beside_its_baseline() {
     assert!(row("cold start from the compile cache")["versus_baseline"].as_str().unwrap().ends_with("× faster"));
     assert!(row("exec on streams of 100+ events, state cached")["versus_baseline"].as_str().unwrap().contains("× the append p50"));
     row("empty plugin call");
+    assert!(row("restart with user-migrator-py in the compile cache")["versus_baseline"].as_str().unwrap().ends_with("faster than compiling"));
+    assert!(row("user migration, Python")["versus_baseline"].as_str().unwrap().contains("× the Rust call"));
+    assert!(row("aggregate apply, JavaScript")["versus_baseline"].as_str().unwrap().ends_with("× Rust"));
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
 }
 
@@ -341,4 +344,28 @@ fn bench_migrators_compares_chains_with_the_raw_read() {
     );
     assert!(rows[1]["versus_baseline"].as_str().unwrap().ends_with("× raw"));
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store");
+}
+
+/// The templates of docs/plugins.md, as `examples/templates/build-all`
+/// built them: each loads with `cairn plugin add` and does what its source
+/// says.
+#[test]
+fn the_plugin_templates_of_every_language_load_and_work() {
+    let template = |path: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/templates").join(path).to_string_lossy().into_owned();
+    let cairn = Cairn::with_sqlite();
+    for (file, name) in [("rust-aggregate/counter.wasm", "counter"), ("javascript-aggregate/aggregate.wasm", "counter-js")] {
+        let path = template(file);
+        assert!(std::path::Path::new(&path).exists(), "{path} is missing; examples/templates/build-all builds it (scripts/test runs it)");
+        assert_exit(&cairn.run(&["plugin", "add", &path, "--name", name]), 0);
+        // Both templates own the aggregate type "counter", so one is removed
+        // before the other is added.
+        assert_exit(&cairn.run(&["exec", "counter", &format!("{name}-1"), "Add", r#"{"amount":2}"#]), 0);
+        let rejected = cairn.run(&["exec", "counter", &format!("{name}-1"), "Add", r#"{"amount":0}"#]);
+        assert!(stderr(&rejected).contains("the amount must be"), "{}", stderr(&rejected));
+        assert_exit(&cairn.run(&["plugin", "remove", name]), 0);
+    }
+    assert_exit(&cairn.run(&["plugin", "add", &template("python-handler/handler.wasm")]), 0);
+    assert_exit(&cairn.run(&["replay", "--handler", "event-type-counts"]), 0);
+    let count = cairn.run(&["read-model", "get", "event-type-counts", "counts", "Added"]);
+    assert_eq!(String::from_utf8(count.stdout).unwrap().trim(), "2", "both counters recorded one Added event");
 }
