@@ -21,9 +21,11 @@ use crate::json::JsonText;
 #[serde(deny_unknown_fields)]
 pub struct CommandBody {
     command_type: String,
+    /// Kept as the client sent it: serde has checked that it is JSON, and
+    /// the plugin reads it as text, so parsing it into a tree would be waste.
     #[serde(default)]
     #[schema(value_type = Object)]
-    payload: Option<Value>,
+    payload: Option<Box<serde_json::value::RawValue>>,
     /// Copied onto the events: user_id, correlation_id, source and more.
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -47,7 +49,7 @@ pub async fn execute(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
     body: Result<Json<CommandBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<crate::command::CommandOutcome>, ApiError> {
     let Json(body) = body?;
     let metadata = body.metadata.unwrap_or_else(|| Value::Object(Default::default()));
     if !metadata.is_object() {
@@ -57,12 +59,14 @@ pub async fn execute(
         aggregate_type,
         aggregate_id,
         command_type: body.command_type,
-        payload: JsonText::from_value(&body.payload.unwrap_or(Value::Object(Default::default()))),
+        payload: body
+            .payload
+            .filter(|payload| payload.get() != "null")
+            .map_or_else(JsonText::empty_object, |payload| JsonText::from_trusted(payload.get().to_owned())),
         metadata: JsonText::from_value(&metadata),
         command_id: body.command_id,
     };
-    let outcome = state.commands.execute(request).await?;
-    Ok(Json(serde_json::to_value(&outcome).expect("outcomes serialise")))
+    Ok(Json(state.commands.execute(request).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
