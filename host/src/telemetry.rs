@@ -26,6 +26,7 @@ pub const MIGRATIONS: &str = "cairn_migrations_total";
 pub const REPLAY_EVENTS: &str = "cairn_replay_events_total";
 pub const HANDLER_POSITION: &str = "cairn_handler_position";
 pub const HANDLER_LAG: &str = "cairn_handler_lag_events";
+pub const PROJECTION_RUNNING: &str = "cairn_projection_running";
 pub const DEAD_LETTERS_PENDING: &str = "cairn_dead_letters_pending";
 pub const DEAD_LETTERS_RECORDED: &str = "cairn_dead_letters_recorded_total";
 pub const SNAPSHOT_LOADS: &str = "cairn_aggregate_loads_total";
@@ -118,7 +119,9 @@ pub fn http_request(method: &str, route: &str, status: u16, elapsed: Duration) {
 /// State read from the store at scrape time.
 pub struct ScrapeState {
     pub head_position: u64,
-    pub handlers: Vec<(String, u64)>,
+    /// Each handler's live checkpoint position, and whether its projection
+    /// runs (`None` when this process runs no projections).
+    pub handlers: Vec<(String, u64, Option<bool>)>,
     pub dead_letters_pending: Vec<(String, u64)>,
     pub snapshot_hits: u64,
     pub snapshot_misses: u64,
@@ -126,9 +129,12 @@ pub struct ScrapeState {
 
 pub fn record_scrape(state: &ScrapeState) {
     gauge!(LOG_HEAD).set(state.head_position as f64);
-    for (handler, position) in &state.handlers {
+    for (handler, position, running) in &state.handlers {
         gauge!(HANDLER_POSITION, "handler" => handler.clone()).set(*position as f64);
         gauge!(HANDLER_LAG, "handler" => handler.clone()).set(state.head_position.saturating_sub(*position) as f64);
+        if let Some(running) = running {
+            gauge!(PROJECTION_RUNNING, "handler" => handler.clone()).set(if *running { 1.0 } else { 0.0 });
+        }
     }
     for (handler, pending) in &state.dead_letters_pending {
         gauge!(DEAD_LETTERS_PENDING, "handler" => handler.clone()).set(*pending as f64);

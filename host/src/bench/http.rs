@@ -220,7 +220,7 @@ struct TestServer {
 
 impl TestServer {
     async fn start(plugins: Arc<PluginHost>, commands: Arc<Commands>) -> anyhow::Result<Self> {
-        let state = Arc::new(ServerState { plugins, commands, started: Instant::now(), metrics: None });
+        let state = Arc::new(ServerState { plugins, commands, projections: None, started: Instant::now(), metrics: None });
         let options = ServeOptions { body_limit: 1 << 20, upload_limit: 64 << 20, request_timeout: Duration::from_secs(30) };
         let router = crate::http::router(state, Arc::new(TokenTable::default()), &options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

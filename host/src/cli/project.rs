@@ -95,7 +95,7 @@ pub async fn run(cli: &Cli, args: &ProjectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub type ProjectionTask = (String, Result<(), cairn::replay::ReplayError>);
+type ProjectionTask = (String, Result<(), cairn::replay::ReplayError>);
 
 /// Runs each handler as a live projection until `shutdown` turns true. Each
 /// runs on its own: one that fails is reported and the others go on.
@@ -114,7 +114,7 @@ pub fn spawn_projections(
 }
 
 /// Adds one live projection to `projections`.
-pub fn spawn_projection(
+fn spawn_projection(
     projections: &mut tokio::task::JoinSet<ProjectionTask>,
     plugins: &std::sync::Arc<cairn::plugins::PluginHost>,
     handler: String,
@@ -147,7 +147,7 @@ pub fn spawn_projection(
 }
 
 /// The handler whose projection ended with an error, reported on stderr.
-pub fn projection_failure(finished: Result<ProjectionTask, tokio::task::JoinError>) -> anyhow::Result<Option<String>> {
+fn projection_failure(finished: Result<ProjectionTask, tokio::task::JoinError>) -> anyhow::Result<Option<String>> {
     match finished {
         Ok((_, Ok(()))) => Ok(None),
         Ok((handler, Err(error))) => {

@@ -7,9 +7,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::exit::UsageError;
-use super::project::{projection_failure, spawn_projection, ProjectionTask};
 use super::Cli;
 use cairn::http::{ServeOptions, ServerState, TokenTable};
+use cairn::replay::{ProjectionSupervisor, ReplayOptions};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -87,9 +87,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr()?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let projections = (!args.no_projections).then(|| tokio::spawn(supervise_projections(plugins.clone(), shutdown)));
+    let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default()));
+    let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown, NEW_HANDLER_CHECK_INTERVAL)));
     let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
-    let state = Arc::new(ServerState { plugins: plugins.clone(), commands: commands.clone(), started: Instant::now(), metrics: Some(metrics) });
+    let state = Arc::new(ServerState { plugins: plugins.clone(), commands: commands.clone(), projections: supervisor, started: Instant::now(), metrics: Some(metrics) });
     let options = ServeOptions {
         body_limit: args.body_limit,
         upload_limit: args.upload_limit,
@@ -103,50 +104,22 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     eprintln!("shutting down: finishing projections and snapshots");
     stop.send_replace(true);
     let failures = match projections {
-        Some(projections) => projections.await.context("the projection supervisor failed")??,
+        Some(projections) => projections.await.context("the projection supervisor failed")?,
         None => Vec::new(),
     };
     commands.flush_snapshots().await;
     watcher.abort();
     if !failures.is_empty() {
-        anyhow::bail!("projection of {} ended with an error (above)", failures.join(", "));
+        let handlers: Vec<String> = failures.into_iter().map(|(handler, _)| handler).collect();
+        anyhow::bail!("the live projection of {} had failed (the error is above and in /health)", handlers.join(", "));
     }
     Ok(())
 }
 
 /// How often the server looks for handler plugins that are not projecting
-/// yet, such as one uploaded with `POST /plugins`.
+/// yet, such as one uploaded with `POST /plugins`, or whose projection failed
+/// and that have a new version since.
 const NEW_HANDLER_CHECK_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Runs every active handler as a live projection, starting the ones added
-/// while the server runs, until `shutdown` turns true; answers the handlers
-/// whose projection ended with an error. A projection that fails is
-/// reported and not restarted, so a broken handler cannot spin.
-async fn supervise_projections(plugins: Arc<cairn::plugins::PluginHost>, mut shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<Vec<String>> {
-    let options = cairn::replay::ReplayOptions::default();
-    let mut started = std::collections::HashSet::new();
-    let mut projections = tokio::task::JoinSet::<ProjectionTask>::new();
-    let mut failures = Vec::new();
-    let mut checks = tokio::time::interval(NEW_HANDLER_CHECK_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = checks.tick() => {
-                for status in plugins.statuses() {
-                    if status.record.kind == "handler" && started.insert(status.record.name.clone()) {
-                        tracing::info!(handler = %status.record.name, "starting its live projection");
-                        spawn_projection(&mut projections, &plugins, status.record.name, &options, &shutdown, false);
-                    }
-                }
-            }
-            Some(finished) = projections.join_next() => failures.extend(projection_failure(finished)?),
-            _ = shutdown.changed() => break,
-        }
-    }
-    while let Some(finished) = projections.join_next().await {
-        failures.extend(projection_failure(finished)?);
-    }
-    Ok(failures)
-}
 
 /// SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {

@@ -11,22 +11,47 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::ServerState;
-use crate::replay::live_checkpoint_name;
+use crate::replay::{live_checkpoint_name, ProjectionState};
 
-/// Each live projection's checkpoint position, by handler.
-async fn projection_positions(state: &ServerState) -> Vec<(String, u64)> {
-    let mut positions = Vec::new();
+/// Where each handler's live projection stands.
+struct ProjectionReading {
+    handler: String,
+    position: u64,
+    /// `None` when this server runs no projections.
+    state: Option<ProjectionState>,
+}
+
+/// Each handler's live checkpoint position and projection state.
+async fn projection_readings(state: &ServerState) -> Vec<ProjectionReading> {
+    let mut readings = Vec::new();
     for status in state.plugins.statuses().iter().filter(|status| status.record.kind == "handler") {
-        let checkpoint = state.store().checkpoint(&live_checkpoint_name(&status.record.name)).await.ok().flatten();
-        positions.push((status.record.name.clone(), checkpoint.map_or(0, |checkpoint| checkpoint.position)));
+        let handler = status.record.name.clone();
+        let checkpoint = state.store().checkpoint(&live_checkpoint_name(&handler)).await.ok().flatten();
+        let projection_state = state.projections.as_ref().map(|supervisor| supervisor.state(&handler).unwrap_or(ProjectionState::Running));
+        readings.push(ProjectionReading { position: checkpoint.map_or(0, |checkpoint| checkpoint.position), state: projection_state, handler });
     }
-    positions
+    readings
+}
+
+fn projection_json(reading: &ProjectionReading, head: Option<u64>) -> Value {
+    let (state, error) = match &reading.state {
+        None => ("not_run_by_this_server", None),
+        Some(ProjectionState::Running) => ("running", None),
+        Some(ProjectionState::Failed { error, .. }) => ("failed", Some(error.clone())),
+    };
+    json!({
+        "handler": reading.handler,
+        "position": reading.position,
+        "lag": head.map_or(0, |head| head.saturating_sub(reading.position)),
+        "state": state,
+        "error": error,
+    })
 }
 
 /// Whether the server can serve
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     responses(
-        (status = 200, description = "Store reachable and every active plugin loads; with the most recent event, plugins, projection lag and pending dead letters", body = Object),
+        (status = 200, description = "Store reachable, every active plugin loads and no live projection has failed; with the most recent event, plugins, each projection's state and lag, and pending dead letters", body = Object),
         (status = 503, description = "The same details, with what is wrong", body = Object)))]
 pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<Value>) {
     let store = state.store();
@@ -41,15 +66,13 @@ pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<
         .iter()
         .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
         .collect();
-    let projections: Vec<Value> = projection_positions(&state)
-        .await
-        .into_iter()
-        .map(|(handler, position)| json!({ "handler": handler, "position": position, "lag": head.as_ref().map_or(0, |head| head.saturating_sub(position)) }))
-        .collect();
+    let readings = projection_readings(&state).await;
+    let projections_healthy = readings.iter().all(|reading| !matches!(reading.state, Some(ProjectionState::Failed { .. })));
+    let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied())).collect();
     let dead_letters = store.dead_letter_counts().await.ok();
     let pending_dead_letters = dead_letters.as_ref().map(|counts| counts.iter().map(|count| count.failed + count.parked).sum::<u64>());
     let plugins_healthy = plugins.iter().all(|plugin| plugin["error"].is_null());
-    let healthy = head.is_ok() && plugins_healthy;
+    let healthy = head.is_ok() && plugins_healthy && projections_healthy;
     let body = json!({
         "status": if healthy { "healthy" } else { "unhealthy" },
         "store": { "reachable": head.is_ok(), "backend": store.backend_name(), "head_position": head.as_ref().ok(), "latest_event_at": latest_event_at.map(|at| crate::time::format_rfc3339(&at)) },
@@ -75,7 +98,11 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> Result<impl IntoR
     let loads = state.commands.load_statistics();
     crate::telemetry::record_scrape(&crate::telemetry::ScrapeState {
         head_position,
-        handlers: projection_positions(&state).await,
+        handlers: projection_readings(&state)
+            .await
+            .into_iter()
+            .map(|reading| (reading.handler, reading.position, reading.state.map(|state| state == ProjectionState::Running)))
+            .collect(),
         dead_letters_pending,
         snapshot_hits: loads.snapshot_hits,
         snapshot_misses: loads.snapshot_misses,

@@ -43,6 +43,8 @@ use crate::store::EventStore;
 pub struct ServerState {
     pub plugins: Arc<PluginHost>,
     pub commands: Arc<Commands>,
+    /// The live projections, when this server runs them.
+    pub projections: Option<Arc<crate::replay::ProjectionSupervisor>>,
     pub started: Instant,
     /// The Prometheus recorder's handle, when this process installed one.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,

@@ -25,6 +25,7 @@ mod handler;
 mod jobs;
 mod partition;
 mod project;
+mod supervise;
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
@@ -39,6 +40,7 @@ pub use handler::{BatchHandler, HandlerFailure, PluginHandler};
 pub use jobs::{run_job, JobOutcome, JobRequest};
 pub use partition::FailurePolicy;
 pub use project::{project, rebuild, ProjectionReport};
+pub use supervise::{ProjectionState, ProjectionSupervisor};
 
 use crate::event::RecordedEvent;
 use crate::migrate::MigrationChains;

@@ -337,6 +337,56 @@ fn plugins_are_uploaded_listed_and_removed_over_http() {
     wait_for("the uploaded handler projected the account", || get(&server, "/read-models/account-summary/accounts/acc-1").0 == 200);
 }
 
+/// The live projection of `handler` as `/health` reports it, with the
+/// status code of the whole answer.
+fn projection_health(server: &Server, handler: &str) -> (u16, Value) {
+    let (status, health) = get(server, "/health");
+    let projection = health["projections"].as_array().unwrap().iter().find(|projection| projection["handler"] == handler).cloned();
+    (status, projection.unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_failed_projection_shows_in_health_and_its_next_version_or_registration_starts_it_again() {
+    let cairn = Cairn::with_sqlite();
+    let server = Server::start(&cairn, &[]);
+    assert_eq!(send_bytes(&server, "/plugins", &crate::support::plugin_bytes("picky-handler")).0, 201);
+    // Each poisoned event fails after its retries and is dead-lettered; after
+    // ten in a row the projection stops instead of dead-lettering the log.
+    for stream in 0..10 {
+        let poisoned = json!({"aggregate_type": "order", "aggregate_id": format!("poisoned-{stream}"), "event_type": "Placed", "payload": {"poison": true}});
+        assert_eq!(post(&server, "/events", poisoned).0, 201);
+    }
+    wait_for("the projection failed", || projection_health(&server, "picky").1["state"] == "failed");
+    let (status, failed) = projection_health(&server, "picky");
+    assert_eq!(status, 503, "a failed projection makes the server unhealthy: {failed}");
+    assert!(failed["error"].as_str().unwrap().contains("failed on 10 events in a row"), "{failed}");
+    let metrics = call(agent().get(&server.url("/metrics")), None).1;
+    assert!(metrics.as_str().unwrap().contains("cairn_projection_running{handler=\"picky\"} 0"), "{metrics}");
+    // Uploading the same bytes again changes nothing, so the projection stays
+    // failed; it waits for the fix.
+    assert_eq!(send_bytes(&server, "/plugins", &crate::support::plugin_bytes("picky-handler")).0, 200);
+    assert_eq!(projection_health(&server, "picky").1["state"], "failed");
+
+    // A new version is the fix: the projection starts again after the
+    // dead-lettered events.
+    let fixed = crate::support::with_custom_section(&crate::support::plugin_bytes("picky-handler"), "fixed build");
+    assert_eq!(send_bytes(&server, "/plugins", &fixed).0, 201);
+    assert_eq!(post(&server, "/events", json!({"aggregate_type": "order", "aggregate_id": "healthy-1", "event_type": "Placed", "payload": {}})).0, 201);
+    wait_for("the new version projects", || get(&server, "/read-models/picky/seen/order:healthy-1").0 == 200);
+    let (status, running) = projection_health(&server, "picky");
+    assert_eq!((status, running["state"].as_str()), (200, Some("running")), "{running}");
+    assert_eq!(get(&server, "/dead-letters?handler=picky").1["dead_letters"].as_array().map(Vec::len), Some(10));
+
+    // A removed handler's projection ends without failing, and registering
+    // the handler again starts it afresh.
+    assert_eq!(call(agent().delete(&server.url("/plugins/picky")), None).0, 200);
+    assert_eq!(post(&server, "/events", json!({"aggregate_type": "order", "aggregate_id": "healthy-2", "event_type": "Placed", "payload": {}})).0, 201);
+    assert_eq!(send_bytes(&server, "/plugins", &crate::support::plugin_bytes("picky-handler")).0, 201);
+    wait_for("the registered-again handler projects", || get(&server, "/read-models/picky/seen/order:healthy-2").0 == 200);
+    assert_eq!(projection_health(&server, "picky").1["state"], "running");
+    assert!(server.stop().success(), "no projection had failed at shutdown, so the server exits cleanly");
+}
+
 /// Sets the flag when dropped, so that a failing assertion stops the
 /// traffic threads instead of leaving the scope waiting for them.
 struct StopOnDrop<'flag>(&'flag std::sync::atomic::AtomicBool);
