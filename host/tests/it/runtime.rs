@@ -110,6 +110,17 @@ fn a_component_without_a_cairn_world_is_refused_at_compile() {
 }
 
 #[test]
+fn a_component_importing_what_the_sandbox_does_not_grant_is_refused_naming_the_imports() {
+    let runtime = runtime_with_cache(None);
+    let error = runtime.compile(&plugin_bytes("test-file-reader")).err().expect("refused");
+    assert!(matches!(error, PluginLoadError::ForbiddenImports(_)), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("wasi:filesystem/types@"), "{message}");
+    assert!(message.contains("wasi:filesystem/preopens@"), "{message}");
+    assert!(!message.contains("wasi:clocks"), "granted imports are not named: {message}");
+}
+
+#[test]
 fn bytes_that_are_not_a_component_are_refused() {
     let runtime = runtime_with_cache(None);
     for bytes in [b"hello world".to_vec(), b"\0asm\x01\0\0\0".to_vec()] {

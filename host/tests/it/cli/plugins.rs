@@ -36,6 +36,9 @@ fn plugins_are_added_listed_versioned_and_removed() {
     assert_exit(&refused, 2);
     assert!(stderr(&refused).contains("exports none of Cairn's worlds"), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("wasi:cli/run"), "the error says what the file does export");
+    let forbidden = cairn.run(&["plugin", "add", &path_text("test-file-reader")]);
+    assert_exit(&forbidden, 2);
+    assert!(stderr(&forbidden).contains("imports what the sandbox does not grant: wasi:filesystem/"), "{}", stderr(&forbidden));
 
     assert_exit(&cairn.run(&["plugin", "add", &second_build(&cairn, "bank-account")]), 0);
     let listed = json_lines(&cairn.run(&["plugin", "list", "--json"]));
