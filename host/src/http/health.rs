@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::ServerState;
+use crate::plugins::PluginStatus;
 use crate::replay::{live_checkpoint_name, ProjectionState};
 
 /// Where each handler's live projection stands.
@@ -21,10 +22,11 @@ struct ProjectionReading {
     state: Option<ProjectionState>,
 }
 
-/// Each handler's live checkpoint position and projection state.
-async fn projection_readings(state: &ServerState) -> Vec<ProjectionReading> {
+/// Each handler's live checkpoint position and projection state, for the
+/// plugin statuses the caller has already read.
+async fn projection_readings(state: &ServerState, statuses: &[PluginStatus]) -> Vec<ProjectionReading> {
     let mut readings = Vec::new();
-    for status in state.plugins.statuses().iter().filter(|status| status.record.kind == "handler") {
+    for status in statuses.iter().filter(|status| status.record.kind == "handler") {
         let handler = status.record.name.clone();
         let checkpoint = state.store().checkpoint(&live_checkpoint_name(&handler)).await.ok().flatten();
         let projection_state = state.projections.as_ref().map(|supervisor| supervisor.state(&handler).unwrap_or(ProjectionState::Running));
@@ -60,13 +62,12 @@ pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<
         Ok(head) if *head > 0 => store.read_log(&Default::default(), head - 1, 1).await.ok().and_then(|page| page.first().map(|event| event.timestamp)),
         _ => None,
     };
-    let plugins: Vec<Value> = state
-        .plugins
-        .statuses()
+    let statuses = state.plugins.statuses();
+    let plugins: Vec<Value> = statuses
         .iter()
         .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
         .collect();
-    let readings = projection_readings(&state).await;
+    let readings = projection_readings(&state, &statuses).await;
     let projections_healthy = readings.iter().all(|reading| !matches!(reading.state, Some(ProjectionState::Failed { .. })));
     let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied())).collect();
     let dead_letters = store.dead_letter_counts().await.ok();
@@ -98,7 +99,7 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> Result<impl IntoR
     let loads = state.commands.load_statistics();
     crate::telemetry::record_scrape(&crate::telemetry::ScrapeState {
         head_position,
-        handlers: projection_readings(&state)
+        handlers: projection_readings(&state, &state.plugins.statuses())
             .await
             .into_iter()
             .map(|reading| (reading.handler, reading.position, reading.state.map(|state| state == ProjectionState::Running)))

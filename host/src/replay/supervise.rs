@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -20,8 +19,7 @@ use super::{project, ReplayError, ReplayOptions};
 use crate::plugins::{PluginHost, PluginHostError};
 
 /// Where one handler's live projection stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProjectionState {
     /// Following the log.
     Running,
@@ -37,7 +35,9 @@ pub struct ProjectionSupervisor {
     states: Mutex<BTreeMap<String, ProjectionState>>,
 }
 
-type Finished = (String, Result<(), ReplayError>);
+/// What a projection task answers; `handler_of_task` knows whose it is,
+/// even for a task that panicked.
+type Finished = Result<(), ReplayError>;
 
 /// How a projection task ended.
 enum Ending {
@@ -103,11 +103,10 @@ impl ProjectionSupervisor {
             states.insert(handler.clone(), ProjectionState::Running);
             let (host, options, shutdown, name) = (self.host.clone(), self.options.clone(), shutdown.clone(), handler.clone());
             let task = tasks.spawn(async move {
-                let outcome = project(&host, &name, &options, shutdown, |round| {
+                project(&host, &name, &options, shutdown, |round| {
                     tracing::info!(handler = %round.handler, position = round.position, processed = round.processed, failed = round.failed, "projection round");
                 })
-                .await;
-                (name, outcome)
+                .await
             });
             handler_of_task.insert(task.id(), handler);
         }
@@ -115,11 +114,11 @@ impl ProjectionSupervisor {
 
     fn record_end(&self, finished: Result<(tokio::task::Id, Finished), tokio::task::JoinError>, handler_of_task: &mut HashMap<tokio::task::Id, String>) {
         let (id, outcome) = match finished {
-            Ok((id, (_, Ok(())))) => (id, Ending::Stopped),
+            Ok((id, Ok(()))) => (id, Ending::Stopped),
             // Asked for by name each round, so a removed handler ends its
             // projection this way; it is not a failure.
-            Ok((id, (_, Err(ReplayError::Plugins(PluginHostError::UnknownHandler { .. }))))) => (id, Ending::Removed),
-            Ok((id, (_, Err(error)))) => (id, Ending::Failed(error.to_string())),
+            Ok((id, Err(ReplayError::Plugins(PluginHostError::UnknownHandler { .. })))) => (id, Ending::Removed),
+            Ok((id, Err(error))) => (id, Ending::Failed(error.to_string())),
             Err(panic) => (panic.id(), Ending::Failed(format!("the projection task panicked: {panic}"))),
         };
         let Some(handler) = handler_of_task.remove(&id) else { return };
