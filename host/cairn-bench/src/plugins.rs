@@ -1,0 +1,207 @@
+//! `cairn bench plugins`: the plugin boundary's cost, side by side with
+//! baselines from the same run: the bank-account aggregate compiled natively
+//! (the same crate, through the same SDK code), and a plain store append.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cairn_sdk::testing::StoredEvent;
+
+use super::{build_profile, events_per_second, format_latency, format_rate, quantile, read_plugin, BenchReport, BenchRow, ScratchDirectory};
+use cairn::command::{CommandRequest, Commands};
+use cairn::event::{AppendRequest, ExpectedVersion, NewEvent, RecordedEvent};
+use cairn::json::JsonText;
+use cairn::plugins::{PluginHost, PluginSource};
+use cairn::runtime::{LoadedPlugin, PluginRuntime, RuntimeConfig};
+use cairn::store::{self, StoreLimits, StoreUrl};
+
+pub struct PluginBenchConfig {
+    /// Where `plugins/build` put bank-account.wasm and test-noop.wasm.
+    pub plugin_directory: PathBuf,
+    pub empty_calls: u64,
+    pub apply_batches: u64,
+    pub commands: usize,
+    /// Adds the Python and JavaScript rows (plugins/build-polyglot builds them).
+    pub polyglot: bool,
+}
+
+const APPLY_BATCH_EVENTS: usize = 1_000;
+const STREAM_EVENTS: u64 = 100;
+const STREAMS: usize = 20;
+
+pub async fn run(config: &PluginBenchConfig) -> anyhow::Result<BenchReport> {
+    let bank_bytes = read_plugin(&config.plugin_directory, "bank-account")?;
+    let noop_bytes = read_plugin(&config.plugin_directory, "test-noop")?;
+    let scratch = ScratchDirectory::new()?;
+    let cache = scratch.path().to_owned();
+    let mut rows = Vec::new();
+
+    // Cold start: compile from scratch, then from the compile cache.
+    let runtime = PluginRuntime::new(RuntimeConfig { cache_directory: Some(cache.clone()), ..RuntimeConfig::default() })?;
+    let started = Instant::now();
+    let compiled = runtime.compile(&bank_bytes)?;
+    runtime.load("bank-account", &compiled)?;
+    let uncached = started.elapsed();
+    let fresh_runtime = PluginRuntime::new(RuntimeConfig { cache_directory: Some(cache.clone()), ..RuntimeConfig::default() })?;
+    let started = Instant::now();
+    let compiled = fresh_runtime.compile(&bank_bytes)?;
+    let LoadedPlugin::Aggregate(bank) = fresh_runtime.load("bank-account", &compiled)? else {
+        anyhow::bail!("bank-account.wasm is not an aggregate plugin");
+    };
+    let cached = started.elapsed();
+    rows.push(BenchRow::new(format!("cold start, compiling (bank-account, {} KiB)", bank_bytes.len() / 1024), format_latency(uncached), "baseline"));
+    rows.push(BenchRow::new("cold start from the compile cache", format_latency(cached), ratio(uncached, cached, "faster")));
+
+    // The boundary: a call that does nothing, against a native call that does nothing.
+    let compiled = runtime.compile(&noop_bytes)?;
+    let LoadedPlugin::Aggregate(noop) = runtime.load("test-noop", &compiled)? else {
+        anyhow::bail!("test-noop.wasm is not an aggregate plugin");
+    };
+    let state = JsonText::parse("{}")?;
+    let started = Instant::now();
+    for _ in 0..config.empty_calls {
+        noop.apply(&state, &[])?;
+    }
+    let per_call = started.elapsed() / config.empty_calls as u32;
+    rows.push(BenchRow::new("empty plugin call (apply with no events)", format!("{:.2} µs", per_call.as_secs_f64() * 1e6), "per call"));
+
+    // Apply throughput: wasm against the same crate compiled natively.
+    let events = deposit_events(APPLY_BATCH_EVENTS);
+    let native_events: Vec<StoredEvent> = events
+        .iter()
+        .map(|event| StoredEvent::new(&event.aggregate_id, event.stream_version, &event.event_type, event.payload.as_str()))
+        .collect();
+    let open_state = cairn_sdk::testing::apply::<bank_account::BankAccount>(
+        &cairn_sdk::testing::initial_state::<bank_account::BankAccount>("bench"),
+        &[StoredEvent::new("bench", 1, "AccountOpened", r#"{"owner":"Ann"}"#)],
+    )
+    .map_err(|error| anyhow::anyhow!("native apply failed: {error}"))?;
+    let started = Instant::now();
+    for _ in 0..config.apply_batches {
+        cairn_sdk::testing::apply::<bank_account::BankAccount>(&open_state, &native_events)
+            .map_err(|error| anyhow::anyhow!("native apply failed: {error}"))?;
+    }
+    let native_rate = events_per_second(config.apply_batches * APPLY_BATCH_EVENTS as u64, started.elapsed());
+    let wasm_state = JsonText::parse(open_state)?;
+    let started = Instant::now();
+    for _ in 0..config.apply_batches {
+        bank.apply(&wasm_state, &events)?;
+    }
+    let wasm_rate = events_per_second(config.apply_batches * APPLY_BATCH_EVENTS as u64, started.elapsed());
+    rows.push(BenchRow::new("bank-account apply, native (same crate and SDK code)", format_rate(native_rate), "baseline"));
+    rows.push(BenchRow::new(
+        format!("bank-account apply in wasm, batches of {APPLY_BATCH_EVENTS}"),
+        format_rate(wasm_rate),
+        format!("{:.2}× native ({:.2}× slower)", wasm_rate / native_rate, native_rate / wasm_rate),
+    ));
+
+    rows.extend(command_rows(runtime, &bank_bytes, config.commands).await?);
+    rows.extend(super::swap::rows(&bank_bytes).await?);
+    if config.polyglot {
+        rows.extend(super::polyglot::rows(&config.plugin_directory).await?);
+    }
+    Ok(BenchReport { title: format!("cairn bench plugins (SQLite, {})", build_profile()), rows })
+}
+
+/// `exec` on streams of 100 events, with this process's state cache and
+/// without it, against a plain single-event append in the same store.
+async fn command_rows(runtime: Arc<PluginRuntime>, bank_bytes: &[u8], commands: usize) -> anyhow::Result<Vec<BenchRow>> {
+    let directory = ScratchDirectory::new()?;
+    let store = store::open(&StoreUrl::Sqlite { path: directory.path().join("bench.db") }, StoreLimits::default()).await?;
+    let host = PluginHost::open(store.clone(), runtime, true).await?;
+    host.add(PluginSource { bytes: bank_bytes.to_vec(), requested_name: None, file_stem: None }).await?;
+    for stream in 0..STREAMS {
+        let mut events = vec![NewEvent::new("bank-account", format!("acc-{stream}"), "AccountOpened", JsonText::parse(r#"{"owner":"Ann"}"#)?)];
+        for _ in 1..STREAM_EVENTS {
+            events.push(NewEvent::new("bank-account", format!("acc-{stream}"), "MoneyDeposited", JsonText::parse(r#"{"amount":5}"#)?));
+        }
+        store.append(AppendRequest::to_stream(ExpectedVersion::NoStream, events)).await?;
+    }
+
+    let mut append_latencies = Vec::with_capacity(commands);
+    for index in 0..commands {
+        let event = NewEvent::new("baseline", format!("b-{}", index % STREAMS), "Appended", JsonText::parse(r#"{"amount":5}"#)?);
+        let started = Instant::now();
+        store.append(AppendRequest::to_stream(ExpectedVersion::Any, vec![event])).await?;
+        append_latencies.push(started.elapsed());
+    }
+
+    let cached_runner = Commands::new(host.clone());
+    let mut cached = Vec::with_capacity(commands);
+    let mut uncached = Vec::with_capacity(commands / 4);
+    let started_all = Instant::now();
+    for index in 0..commands {
+        let started = Instant::now();
+        cached_runner.execute(deposit(index)).await?;
+        cached.push(started.elapsed());
+    }
+    let cached_rate = events_per_second(commands as u64, started_all.elapsed());
+    for index in 0..commands / 4 {
+        // A runner with nothing cached folds the whole stream each time.
+        let runner = Commands::new(host.clone());
+        let started = Instant::now();
+        runner.execute(deposit(index)).await?;
+        uncached.push(started.elapsed());
+    }
+    let append_p50 = quantile(&mut append_latencies, 0.5);
+    let append_p99 = quantile(&mut append_latencies, 0.99);
+    let rows = vec![
+        BenchRow::new("single-event append (store only) p50 / p99", format!("{} / {}", format_latency(append_p50), format_latency(append_p99)), "baseline"),
+        BenchRow::new(
+            format!("exec on streams of {STREAM_EVENTS}+ events, state cached: p50 / p99"),
+            format!("{} / {}", format_latency(quantile(&mut cached, 0.5)), format_latency(quantile(&mut cached, 0.99))),
+            ratio(append_p50, quantile(&mut cached, 0.5), "the append p50"),
+        ),
+        BenchRow::new("exec throughput, one at a time, state cached", format!("{:.0} commands/s", cached_rate), ""),
+        BenchRow::new(
+            format!("exec on streams of {STREAM_EVENTS}+ events, full fold each time: p50 / p99"),
+            format!("{} / {}", format_latency(quantile(&mut uncached, 0.5)), format_latency(quantile(&mut uncached, 0.99))),
+            ratio(append_p50, quantile(&mut uncached, 0.5), "the append p50"),
+        ),
+    ];
+    Ok(rows)
+}
+
+fn deposit(index: usize) -> CommandRequest {
+    CommandRequest {
+        aggregate_type: "bank-account".to_owned(),
+        aggregate_id: format!("acc-{}", index % STREAMS),
+        command_type: "Deposit".to_owned(),
+        payload: JsonText::parse(r#"{"amount":7}"#).expect("static JSON"),
+        metadata: JsonText::empty_object(),
+        command_id: None,
+    }
+}
+
+pub(super) fn deposit_events(count: usize) -> Vec<RecordedEvent> {
+    (0..count)
+        .map(|index| RecordedEvent {
+            id: uuid::Uuid::now_v7(),
+            global_position: index as u64 + 2,
+            aggregate_type: "bank-account".to_owned(),
+            aggregate_id: "bench".to_owned(),
+            stream_version: index as u64 + 2,
+            event_type: "MoneyDeposited".to_owned(),
+            schema_version: "1.0".to_owned(),
+            timestamp: cairn::time::now_micros(),
+            recorded_at: cairn::time::now_micros(),
+            payload: JsonText::parse(format!(r#"{{"amount":{}}}"#, index % 97 + 1)).expect("static JSON"),
+            metadata: JsonText::empty_object(),
+            correlation_id: None,
+            causation_id: None,
+            user_id: None,
+            source: None,
+        })
+        .collect()
+}
+
+/// `measured / baseline` as a ratio with a word for which way it goes.
+fn ratio(baseline: Duration, measured: Duration, label: &str) -> String {
+    let times = measured.as_secs_f64() / baseline.as_secs_f64().max(1e-12);
+    if label == "faster" {
+        format!("{:.1}× faster", 1.0 / times.max(1e-12))
+    } else {
+        format!("{times:.2}× {label}")
+    }
+}

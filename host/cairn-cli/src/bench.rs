@@ -1,0 +1,218 @@
+use anyhow::Context;
+use cairn_bench::store::StoreBenchConfig;
+use cairn_bench::BenchReport;
+use clap::{Args, Subcommand};
+
+use super::Cli;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Append and read throughput of the event store against raw baselines.
+    /// Runs in a throwaway store of the --store backend; your data is never touched.
+    Store(StoreBenchArgs),
+    /// The plugin boundary: empty calls, apply against native code, exec
+    /// latency against a plain append, and cold starts with and without the compile cache
+    Plugins(PluginBenchArgs),
+    /// Loading a long stream without snapshots and with snapshots every 100 events
+    Snapshots(SnapshotBenchArgs),
+    /// Read-all throughput with no migrators, a 1-step chain and a 2-step chain
+    Migrators(MigratorBenchArgs),
+    /// Replay throughput: wasm handler, native handler, raw read-all and a
+    /// wasm projection over one stored log, and memory during the replay
+    Replay(ReplayBenchArgs),
+    /// The server under load on loopback: POST /commands throughput and p99,
+    /// GET /events throughput, and SSE delivery delay to 100 subscribers, each
+    /// beside the same work done in-process
+    Http(HttpBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HttpBenchArgs {
+    /// Where plugins/build put bank-account.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Seconds each load runs
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Concurrent clients (keep-alive connections) for commands and reads
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Live-stream subscribers
+    #[arg(long, default_value_t = 100)]
+    subscribers: usize,
+    /// Events appended per second while the subscribers listen
+    #[arg(long, default_value_t = 200)]
+    fan_out_rate: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayBenchArgs {
+    /// Where plugins/build put event-counter.wasm and stream-index.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Events in the log
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Streams the events are spread over (one projection document each)
+    #[arg(long, default_value_t = 10_000)]
+    streams: u64,
+    /// Events per page
+    #[arg(long, default_value_t = 5_000)]
+    batch_size: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigratorBenchArgs {
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Version-1.0 events in the throwaway store
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotBenchArgs {
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Events in the stream
+    #[arg(long, default_value_t = 10_000)]
+    stream_events: u64,
+    /// Loads timed per measure
+    #[arg(long, default_value_t = 200)]
+    loads: usize,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginBenchArgs {
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Empty plugin calls timed for the per-call overhead
+    #[arg(long, default_value_t = 20_000)]
+    empty_calls: u64,
+    /// Batches of 1,000 events applied, in wasm and natively
+    #[arg(long, default_value_t = 200)]
+    apply_batches: u64,
+    /// Commands executed for the exec latency figures
+    #[arg(long, default_value_t = 2_000)]
+    commands: usize,
+    /// Leave out the Python and JavaScript plugins (compiling the Python
+    /// component alone takes seconds)
+    #[arg(long)]
+    rust_only: bool,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreBenchArgs {
+    /// Events to append in the batch measurement (and then read back)
+    #[arg(long, default_value_t = 200_000)]
+    events: u64,
+    /// Single-event appends timed for the latency figures
+    #[arg(long, default_value_t = 2_000)]
+    single_appends: usize,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Store(args) => {
+            let config = StoreBenchConfig {
+                store_url: cli.store_url()?,
+                events: args.events,
+                single_appends: args.single_appends,
+            };
+            let report = cairn_bench::store::run(&config).await.context("store benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Plugins(args) => {
+            let config = cairn_bench::plugins::PluginBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                empty_calls: args.empty_calls,
+                apply_batches: args.apply_batches,
+                commands: args.commands,
+                polyglot: !args.rust_only,
+            };
+            let report = cairn_bench::plugins::run(&config).await.context("plugin benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Snapshots(args) => {
+            let config = cairn_bench::snapshots::SnapshotBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                stream_events: args.stream_events,
+                loads: args.loads,
+            };
+            let report = cairn_bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Migrators(args) => {
+            let config = cairn_bench::migrators::MigratorBenchConfig { plugin_directory: args.plugin_directory.clone(), events: args.events };
+            let report = cairn_bench::migrators::run(&config).await.context("migrator benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Replay(args) => {
+            if args.batch_size == 0 || args.streams == 0 {
+                return Err(super::exit::UsageError("--batch-size and --streams must be at least 1".to_owned()).into());
+            }
+            let config = cairn_bench::replay::ReplayBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                events: args.events,
+                streams: args.streams,
+                batch_size: args.batch_size,
+            };
+            let report = cairn_bench::replay::run(&config).await.context("replay benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Http(args) => {
+            let mut problems = Vec::new();
+            if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
+                problems.push(format!("--seconds {} must be more than 0 and at most 3600", args.seconds));
+            }
+            if args.clients == 0 || args.subscribers == 0 || args.fan_out_rate == 0 {
+                problems.push("--clients, --subscribers and --fan-out-rate must be at least 1".to_owned());
+            }
+            if !problems.is_empty() {
+                return Err(super::exit::UsageError(problems.join("; ")).into());
+            }
+            let config = cairn_bench::http::HttpBenchConfig {
+                plugin_directory: args.plugin_directory.clone(),
+                duration: std::time::Duration::from_secs_f64(args.seconds),
+                clients: args.clients,
+                subscribers: args.subscribers,
+                fan_out_rate: args.fan_out_rate,
+            };
+            let report = cairn_bench::http::run(&config).await.context("HTTP benchmark failed")?;
+            print_report(&report, args.json)
+        }
+    }
+}
+
+fn print_report(report: &BenchReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["measure", "value", "versus baseline"]);
+    for row in &report.rows {
+        table.add_row([&row.measure, &row.value, &row.versus_baseline]);
+    }
+    println!("{}\n{table}", report.title);
+    Ok(())
+}

@@ -1,0 +1,137 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use super::exit::UsageError;
+use super::Cli;
+use cairn_http::{ServeOptions, ServerState, TokenTable};
+use cairn::replay::{ProjectionSupervisor, ReplayOptions};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// A file of token lines, `sha256:<hex> <read|write|admin>`; `cairn token new` prints them
+    #[arg(long, env = "CAIRN_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// Token lines given directly, separated by `;` or newlines
+    #[arg(long, env = "CAIRN_TOKENS", hide_env_values = true)]
+    tokens: Option<String>,
+    /// Largest request body accepted, in bytes
+    #[arg(long, default_value_t = 1 << 20)]
+    body_limit: usize,
+    /// Largest plugin upload (`POST /plugins`) accepted, in bytes
+    #[arg(long, default_value_t = 64 << 20)]
+    upload_limit: usize,
+    /// Requests taking longer get 408 (the live stream excepted)
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    request_timeout: u64,
+    /// Do not run handler plugins as live projections (by default every
+    /// active handler runs, including ones added while the server runs)
+    #[arg(long)]
+    no_projections: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new random token and the line that configures it (only its hash)
+    New {
+        #[arg(long, value_parser = ["read", "write", "admin"])]
+        scope: String,
+    },
+}
+
+pub fn run_token(command: &TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::New { scope } = command;
+    let token = format!("cairn_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    println!("token (give it to the client; it is not stored): {token}");
+    println!("line for --tokens-file or CAIRN_TOKENS: sha256:{} {scope}", cairn_http::hash_token(&token));
+    Ok(())
+}
+
+fn token_table(args: &ServeArgs) -> anyhow::Result<TokenTable> {
+    let mut text = String::new();
+    if let Some(path) = &args.tokens_file {
+        text.push_str(&std::fs::read_to_string(path).with_context(|| format!("cannot read the tokens file {}", path.display()))?);
+        text.push('\n');
+    }
+    if let Some(lines) = &args.tokens {
+        text.push_str(&lines.replace(';', "\n"));
+    }
+    TokenTable::parse(&text).map_err(|problems| UsageError(problems.join("; ")).into())
+}
+
+pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let address: SocketAddr = args
+        .listen
+        .parse()
+        .map_err(|_| UsageError(format!("--listen {} is not an address and port, such as 127.0.0.1:8080", args.listen)))?;
+    let tokens = Arc::new(token_table(args)?);
+    if tokens.is_empty() && !address.ip().is_loopback() {
+        return Err(UsageError(format!(
+            "refusing to listen on {address} without tokens: anyone who can reach it could append events and run replays. Configure tokens (`cairn token new --scope admin`, then --tokens-file or CAIRN_TOKENS) or listen on 127.0.0.1"
+        ))
+        .into());
+    }
+    if tokens.is_empty() {
+        eprintln!("warning: no tokens configured; every endpoint is open to anyone who can reach {address} (loopback only)");
+    }
+    let commands = Arc::new(cli.open_commands(true).await?);
+    let plugins = commands.plugins().clone();
+    let watcher = plugins.watch(cairn::plugins::DEFAULT_REFRESH_INTERVAL);
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+    let local = listener.local_addr()?;
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default()));
+    let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown, NEW_HANDLER_CHECK_INTERVAL)));
+    let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
+    let state = Arc::new(ServerState { reader: cairn::read::Reader::live(&plugins), plugins: plugins.clone(), commands: commands.clone(), projections: supervisor, started: Instant::now(), metrics: Some(metrics) });
+    let options = ServeOptions {
+        body_limit: args.body_limit,
+        upload_limit: args.upload_limit,
+        request_timeout: Duration::from_millis(args.request_timeout),
+    };
+    let app = cairn_http::router(state, tokens, &options);
+    println!("listening on http://{local}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("the server failed")?;
+    // In-flight requests have finished; stop the projections between pages
+    // (each committed page stands) and write pending snapshots.
+    eprintln!("shutting down: finishing projections and snapshots");
+    stop.send_replace(true);
+    let failures = match projections {
+        Some(projections) => projections.await.context("the projection supervisor failed")?,
+        None => Vec::new(),
+    };
+    commands.flush_snapshots().await;
+    watcher.abort();
+    if !failures.is_empty() {
+        let handlers: Vec<String> = failures.into_iter().map(|(handler, _)| handler).collect();
+        anyhow::bail!("the live projection of {} had failed (the error is above and in /health)", handlers.join(", "));
+    }
+    Ok(())
+}
+
+/// How often the server looks for handler plugins that are not projecting
+/// yet, such as one uploaded with `POST /plugins`, or whose projection failed
+/// and that have a new version since.
+const NEW_HANDLER_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler installs");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,26 @@
+//! The host crate's one integration test binary.
+//!
+//! - `conformance`: the event-store contract, run against SQLite and, when
+//!   CAIRN_TEST_POSTGRES_URL is set, PostgreSQL.
+//! - `checkpoints`: named checkpoints and sequence validation, on both backends.
+//! - `commands`: commands and state through aggregate plugins, on both backends.
+//! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
+//! - `polyglot`: the Python and JavaScript plugins against their documented behaviour.
+//! - `registry`: plugin registry storage on both backends, and the plugin host.
+//! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
+//! - `replay`: replays through handler plugins, on both backends.
+//! - `runtime`: the plugin runtime against the components `plugins/build` makes.
+//! - `cli`: the real `cairn` binary against real SQLite files and PostgreSQL.
+
+mod checkpoints;
+mod cli;
+mod commands;
+mod conformance;
+mod migrators;
+mod polyglot;
+mod registry;
+mod replay;
+mod runtime;
+mod snapshots;
+mod support;
+mod tidy;

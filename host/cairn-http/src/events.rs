@@ -1,0 +1,252 @@
+//! The Event Service: append, query, one event, statistics, streams, and
+//! the live stream over Server-Sent Events.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use utoipa::{IntoParams, ToSchema};
+
+use super::error::ApiError;
+use super::openapi::ErrorBody;
+use super::ServerState;
+use cairn::event::{AppendRequest, ExpectedVersion, StreamId};
+use cairn::store::{LogFilter, StreamRange};
+
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 10_000;
+
+/// The filters of `cairn log`; lists are comma-separated.
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// Event types, comma-separated.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    event_type: Option<String>,
+    /// Aggregate types, comma-separated.
+    aggregate_type: Option<String>,
+    /// One aggregate; needs aggregate_type.
+    aggregate_id: Option<String>,
+    correlation_id: Option<String>,
+    causation_id: Option<String>,
+    user_id: Option<String>,
+    /// Events at or after this instant (RFC 3339).
+    since: Option<String>,
+    /// Events before this instant (RFC 3339).
+    until: Option<String>,
+    /// Events after this global position: `next_after` of the previous page.
+    after: Option<u64>,
+    /// Page size, 1 to 10,000 (100 by default).
+    limit: Option<usize>,
+}
+
+pub(super) fn comma_list(text: &Option<String>) -> Vec<String> {
+    text.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned).collect()
+}
+
+impl EventQuery {
+    fn filter(&self) -> Result<LogFilter, ApiError> {
+        let mut problems = Vec::new();
+        let mut time = |name: &str, text: &Option<String>| {
+            text.as_deref().and_then(|text| cairn::time::parse_rfc3339(text).map_err(|error| problems.push(format!("{name}: {error}"))).ok())
+        };
+        let since = time("since", &self.since);
+        let until = time("until", &self.until);
+        if self.aggregate_id.is_some() && self.aggregate_type.is_none() {
+            problems.push("aggregate_id needs aggregate_type".to_owned());
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::bad_request(problems.join("; ")));
+        }
+        Ok(LogFilter {
+            event_types: comma_list(&self.event_type),
+            aggregate_types: comma_list(&self.aggregate_type),
+            aggregate_id: self.aggregate_id.clone(),
+            correlation_id: self.correlation_id.clone(),
+            causation_id: self.causation_id.clone(),
+            user_id: self.user_id.clone(),
+            since,
+            until,
+            to_position: None,
+        })
+    }
+}
+
+fn expected_version(value: Option<&Value>) -> Result<ExpectedVersion, ApiError> {
+    match value {
+        None | Some(Value::Null) => Ok(ExpectedVersion::Any),
+        Some(Value::Number(number)) => number.as_u64().map(ExpectedVersion::Exact).ok_or_else(|| ApiError::bad_request("expected_version must be a whole number")),
+        Some(Value::String(text)) => text.parse().map_err(ApiError::bad_request),
+        Some(_) => Err(ApiError::bad_request("expected_version must be any, no-stream, exists or a whole number")),
+    }
+}
+
+/// Append one event
+///
+/// The fields of `cairn log`'s lines, with an optional `expected_version`:
+/// `any`, `no-stream`, `exists` or a stream version.
+#[utoipa::path(post, path = "/events", tag = "events",
+    request_body(content = Object, description = "One event: aggregate_type, aggregate_id, event_type, payload and optional metadata fields, with expected_version"),
+    responses((status = 201, description = "The recorded event", body = Object), (status = 400, body = ErrorBody), (status = 409, description = "The stream is not at the expected version", body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn append_one(State(state): State<Arc<ServerState>>, body: Result<Json<Value>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(mut body) = body?;
+    let object = body.as_object_mut().ok_or_else(|| ApiError::bad_request("the body must be one JSON object: an event"))?;
+    let expected = expected_version(object.remove("expected_version").as_ref())?;
+    let event = cairn::import::parse_event_value(body).map_err(ApiError::bad_request)?;
+    let outcome = state.store().append(AppendRequest::to_stream(expected, vec![event])).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(&outcome).expect("outcomes serialise"))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    /// Events in the shape of `POST /events`, without expected_version.
+    #[schema(value_type = Vec<Object>)]
+    events: Vec<Value>,
+    #[serde(default)]
+    expectations: Vec<Expectation>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Expectation {
+    aggregate_type: String,
+    aggregate_id: String,
+    /// `any`, `no-stream`, `exists` or a stream version.
+    #[schema(value_type = Object)]
+    expected_version: Value,
+}
+
+/// Append several events atomically
+///
+/// With per-stream expectations. Every bad event is reported at once and
+/// nothing is written.
+#[utoipa::path(post, path = "/events/batch", tag = "events", request_body = BatchBody,
+    responses((status = 201, description = "The recorded events", body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn append_batch(State(state): State<Arc<ServerState>>, body: Result<Json<BatchBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(body) = body?;
+    let mut problems = Vec::new();
+    let mut events = Vec::new();
+    for (index, value) in body.events.into_iter().enumerate() {
+        match cairn::import::parse_event_value(value) {
+            Ok(event) => events.push(event),
+            Err(problem) => problems.push(format!("event {index}: {problem}")),
+        }
+    }
+    let mut expectations = Vec::new();
+    for expectation in &body.expectations {
+        match expected_version(Some(&expectation.expected_version)) {
+            Ok(expected) => expectations.push((StreamId::new(&expectation.aggregate_type, &expectation.aggregate_id), expected)),
+            Err(error) => problems.push(format!("expectation for {}/{}: {}", expectation.aggregate_type, expectation.aggregate_id, error.message)),
+        }
+    }
+    if events.is_empty() && problems.is_empty() {
+        problems.push("the batch holds no events".to_owned());
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::bad_request(problems.join("; ")));
+    }
+    let outcome = state.store().append(AppendRequest { events, expectations }).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(&outcome).expect("outcomes serialise"))))
+}
+
+/// Query the log
+///
+/// A page of the log, filtered, with the position to ask for the next page
+/// from. Events are upcast by the active migrators.
+#[utoipa::path(get, path = "/events", tag = "events", params(EventQuery),
+    responses((status = 200, description = "`events` and `next_after`", body = Object), (status = 400, body = ErrorBody)))]
+pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<EventQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query?;
+    let filter = query.filter()?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let events = state.reader.log(&filter, query.after.unwrap_or(0), limit).await?;
+    let next_after = events.last().map(|event| event.global_position);
+    Ok(Json(json!({ "events": events, "next_after": next_after })))
+}
+
+/// One event by id
+#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = String, Path, description = "The event's UUID")),
+    responses((status = 200, description = "The event", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a UUID")))?;
+    let event = state.reader.event(id).await?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
+    Ok(Json(serde_json::to_value(&event).expect("events serialise")))
+}
+
+/// Statistics of the log
+#[utoipa::path(get, path = "/events/stats", tag = "events",
+    responses((status = 200, description = "Totals by aggregate type and event type, streams, first and last event", body = Object)))]
+pub async fn statistics(State(state): State<Arc<ServerState>>) -> Result<Json<Value>, ApiError> {
+    let statistics = state.store().statistics().await?;
+    Ok(Json(serde_json::to_value(&statistics).expect("statistics serialise")))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    from_version: Option<u64>,
+    to_version: Option<u64>,
+}
+
+/// One stream's events
+#[utoipa::path(get, path = "/streams/{aggregate_type}/{aggregate_id}", tag = "events",
+    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path), StreamQuery),
+    responses((status = 200, description = "`events` and the stream's `version`", body = Object), (status = 400, body = ErrorBody)))]
+pub async fn stream(
+    State(state): State<Arc<ServerState>>,
+    Path((aggregate_type, aggregate_id)): Path<(String, String)>,
+    query: Result<Query<StreamQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query?;
+    let stream = StreamId::new(&aggregate_type, &aggregate_id);
+    let range = StreamRange { from_version: query.from_version, to_version: query.to_version, limit: None };
+    let events = state.reader.stream(&stream, &range).await?;
+    let version = state.store().stream_version(&stream).await?;
+    Ok(Json(json!({ "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "version": version, "events": events })))
+}
+
+/// Follow the log live (Server-Sent Events)
+///
+/// Each message's id is the event's global position; a client that
+/// reconnects with `Last-Event-ID` (or `?after=`) resumes right after it.
+/// Heartbeat comments keep idle connections open.
+#[utoipa::path(get, path = "/events/stream", tag = "events", params(EventQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this global position")),
+    responses((status = 200, description = "`event` messages with one event each as data", content_type = "text/event-stream", body = String), (status = 400, body = ErrorBody)))]
+pub async fn live(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    query: Result<Query<EventQuery>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let Query(query) = query?;
+    let filter = query.filter()?;
+    let resume_from = match headers.get("last-event-id").map(|value| value.to_str().map(str::parse::<u64>)) {
+        Some(Ok(Ok(position))) => Some(position),
+        Some(_) => return Err(ApiError::bad_request("Last-Event-ID must be a global position (a whole number)")),
+        None => None,
+    };
+    let after = resume_from.or(query.after).unwrap_or(0);
+    let events = state.reader.follow(filter, after, 500).map(|event| {
+        let message = match event {
+            Ok(event) => SseEvent::default().id(event.global_position.to_string()).event("event").data(serde_json::to_string(&event).expect("events serialise")),
+            Err(error) => {
+                let error = ApiError::from(error);
+                SseEvent::default().event("error").data(json!({ "error": { "code": error.code, "message": error.message } }).to_string())
+            }
+        };
+        Ok(message)
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("heartbeat")))
+}

@@ -1,0 +1,113 @@
+//! Health, metrics and the OpenAPI document: what operators and their
+//! tools read.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::error::ApiError;
+use super::ServerState;
+use cairn::plugins::PluginStatus;
+use cairn::replay::{live_checkpoint_name, ProjectionState};
+
+/// Where each handler's live projection stands.
+struct ProjectionReading {
+    handler: String,
+    position: u64,
+    /// `None` when this server runs no projections.
+    state: Option<ProjectionState>,
+}
+
+/// Each handler's live checkpoint position and projection state, for the
+/// plugin statuses the caller has already read.
+async fn projection_readings(state: &ServerState, statuses: &[PluginStatus]) -> Vec<ProjectionReading> {
+    let mut readings = Vec::new();
+    for status in statuses.iter().filter(|status| status.kind == Some(cairn::runtime::PluginKind::Handler)) {
+        let handler = status.record.name.clone();
+        let checkpoint = state.store().checkpoint(&live_checkpoint_name(&handler)).await.ok().flatten();
+        let projection_state = state.projections.as_ref().map(|supervisor| supervisor.state(&handler).unwrap_or(ProjectionState::Running));
+        readings.push(ProjectionReading { position: checkpoint.map_or(0, |checkpoint| checkpoint.position), state: projection_state, handler });
+    }
+    readings
+}
+
+fn projection_json(reading: &ProjectionReading, head: Option<u64>) -> Value {
+    let (state, error) = match &reading.state {
+        None => ("not_run_by_this_server", None),
+        Some(ProjectionState::Running) => ("running", None),
+        Some(ProjectionState::Failed { error, .. }) => ("failed", Some(error.clone())),
+    };
+    json!({
+        "handler": reading.handler,
+        "position": reading.position,
+        "lag": head.map_or(0, |head| head.saturating_sub(reading.position)),
+        "state": state,
+        "error": error,
+    })
+}
+
+/// Whether the server can serve
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "Store reachable, every active plugin loads and no live projection has failed; with the most recent event, plugins, each projection's state and lag, and pending dead letters", body = Object),
+        (status = 503, description = "The same details, with what is wrong", body = Object)))]
+pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<Value>) {
+    let store = state.store();
+    let head = store.head_position().await;
+    let latest_event_at = match &head {
+        // Only the timestamp is read, so the event is read as stored.
+        Ok(head) if *head > 0 => cairn::read::Reader::raw(store.clone()).log(&Default::default(), head - 1, 1).await.ok().and_then(|page| page.first().map(|event| event.timestamp)),
+        _ => None,
+    };
+    let statuses = state.plugins.statuses();
+    let plugins: Vec<Value> = statuses
+        .iter()
+        .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
+        .collect();
+    let readings = projection_readings(&state, &statuses).await;
+    let projections_healthy = readings.iter().all(|reading| !matches!(reading.state, Some(ProjectionState::Failed { .. })));
+    let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied())).collect();
+    let dead_letters = store.dead_letter_counts().await.ok();
+    let pending_dead_letters = dead_letters.as_ref().map(|counts| counts.iter().map(|count| count.failed + count.parked).sum::<u64>());
+    let plugins_healthy = plugins.iter().all(|plugin| plugin["error"].is_null());
+    let healthy = head.is_ok() && plugins_healthy && projections_healthy;
+    let body = json!({
+        "status": if healthy { "healthy" } else { "unhealthy" },
+        "store": { "reachable": head.is_ok(), "backend": store.backend_name(), "head_position": head.as_ref().ok(), "latest_event_at": latest_event_at.map(|at| cairn::time::format_rfc3339(&at)) },
+        "plugins": plugins,
+        "projections": projections,
+        "dead_letters_pending": pending_dead_letters,
+        "dead_letters": dead_letters,
+        "uptime_seconds": state.started.elapsed().as_secs(),
+    });
+    (if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
+}
+
+/// Prometheus metrics
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format: appends by aggregate type, append latency, plugin calls (count, duration, traps, timeouts), migrations, replay events, handler lag, snapshot hits, dead letters, HTTP requests", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<Arc<ServerState>>) -> Result<impl IntoResponse, ApiError> {
+    let Some(handle) = &state.metrics else {
+        return Err(ApiError::not_found("metrics are not recorded by this server"));
+    };
+    let store = state.store();
+    let head_position = store.head_position().await?;
+    let dead_letters_pending = store.dead_letter_counts().await?.into_iter().map(|count| (count.handler, count.failed + count.parked)).collect();
+    let loads = state.commands.load_statistics();
+    cairn::telemetry::record_scrape(&cairn::telemetry::ScrapeState {
+        head_position,
+        handlers: projection_readings(&state, &state.plugins.statuses())
+            .await
+            .into_iter()
+            .map(|reading| (reading.handler, reading.position, reading.state.map(|state| state == ProjectionState::Running)))
+            .collect(),
+        dead_letters_pending,
+        snapshot_hits: loads.snapshot_hits,
+        snapshot_misses: loads.snapshot_misses,
+    });
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()))
+}

@@ -1,0 +1,131 @@
+//! `cairn serve`: the Event, Command and Replay services over HTTP, with a
+//! live stream (SSE), health and bearer-token scopes.
+//!
+//! Invariants:
+//! - Handlers turn requests into library calls and library results into
+//!   JSON; no store or plugin logic lives here.
+//! - Every error is `{"error": {"code", "message"}}` (`error.rs`), with no
+//!   internal details.
+//! - Every route but `/health` sits behind a scope (`auth.rs`); with no
+//!   tokens configured everything is open, which the CLI allows on loopback
+//!   only.
+
+mod auth;
+mod commands;
+mod error;
+mod events;
+mod health;
+mod history;
+mod openapi;
+mod operations;
+mod plugins;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use auth::{hash_token, Scope, TokenTable};
+pub use error::{status_of, ApiError};
+
+use cairn::command::Commands;
+use cairn::plugins::PluginHost;
+use cairn::store::EventStore;
+
+/// What every request handler shares.
+pub struct ServerState {
+    pub plugins: Arc<PluginHost>,
+    /// Every event a handler answers with is read through it, upcast.
+    pub reader: cairn::read::Reader,
+    pub commands: Arc<Commands>,
+    /// The live projections, when this server runs them.
+    pub projections: Option<Arc<cairn::replay::ProjectionSupervisor>>,
+    pub started: Instant,
+    /// The Prometheus recorder's handle, when this process installed one.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl ServerState {
+    fn store(&self) -> &Arc<dyn EventStore> {
+        self.plugins.store()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub body_limit: usize,
+    /// The body limit of `POST /plugins`, which carries a component.
+    pub upload_limit: usize,
+    pub request_timeout: Duration,
+}
+
+/// Routes that need `scope`, marked so in the OpenAPI document too.
+fn scoped(routes: OpenApiRouter<Arc<ServerState>>, scope: Scope, tokens: &Arc<TokenTable>) -> OpenApiRouter<Arc<ServerState>> {
+    let mut routes = routes.layer(axum::middleware::from_fn_with_state(auth::Requirement { tokens: tokens.clone(), scope }, auth::require));
+    openapi::require_scope(routes.get_openapi_mut(), scope);
+    routes
+}
+
+/// Every route, with its scope, body limit and timeout. Routes are declared
+/// once, through `routes!`, which also writes them into `/openapi.json`.
+pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeOptions) -> Router {
+    let read = OpenApiRouter::new()
+        .routes(routes!(events::query))
+        .routes(routes!(events::statistics))
+        .routes(routes!(events::by_id))
+        .routes(routes!(events::stream))
+        .routes(routes!(commands::state))
+        .routes(routes!(history::audit))
+        .routes(routes!(history::snapshots))
+        .routes(routes!(operations::read_models))
+        .routes(routes!(operations::read_model))
+        .routes(routes!(history::validate_sequence))
+        .routes(routes!(health::metrics));
+    let write = OpenApiRouter::new()
+        .routes(routes!(events::append_one))
+        .routes(routes!(events::append_batch))
+        .routes(routes!(commands::execute));
+    let admin = OpenApiRouter::new()
+        .routes(routes!(operations::replay_jobs, operations::start_replay))
+        .routes(routes!(operations::replay_job))
+        .routes(routes!(operations::dead_letters))
+        .routes(routes!(operations::release_dead_letter))
+        .routes(routes!(history::create_snapshot))
+        .routes(routes!(plugins::list))
+        .routes(routes!(plugins::remove));
+    // A component is larger than any JSON request, so uploads have a limit of their own.
+    let upload = OpenApiRouter::new().routes(routes!(plugins::upload)).layer(DefaultBodyLimit::max(options.upload_limit));
+    let open = OpenApiRouter::new().routes(routes!(health::health));
+    let timed = OpenApiRouter::with_openapi(openapi::BaseDocument::openapi())
+        .merge(scoped(read, Scope::Read, &tokens))
+        .merge(scoped(write, Scope::Write, &tokens))
+        .merge(scoped(admin.merge(upload), Scope::Admin, &tokens))
+        .merge(open)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, options.request_timeout));
+    // The live stream is long-lived, so it sits outside the request timeout.
+    let live = scoped(OpenApiRouter::new().routes(routes!(events::live)), Scope::Read, &tokens);
+    let (routes, document) = timed.merge(live).split_for_parts();
+    let document = Arc::new(document.to_pretty_json().expect("the OpenAPI document serialises"));
+    routes
+        .route("/openapi.json", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }))
+        .layer(axum::middleware::from_fn(count_request))
+        .fallback(|| async { ApiError::not_found("no such route; GET /openapi.json lists them") })
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .with_state(state)
+}
+
+/// Counts and times each request under its route template.
+async fn count_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    cairn::telemetry::http_request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
+    response
+}

@@ -1,0 +1,120 @@
+//! Aggregate plugins: fold events into state and decide on commands. Every
+//! answer is checked before the host uses it.
+
+use std::sync::Arc;
+
+use cairn_event::{JsonText, RecordedEvent};
+
+use crate::bindings::AggregatePre;
+use crate::error::{FailureReason, PluginCallError, PluginLoadError};
+use crate::pool::InstancePool;
+use crate::types::{AggregateInfo, CommandInput, PluginReply, ProposedEvent};
+use crate::{CompiledPlugin, PluginRuntime};
+
+/// A loaded aggregate plugin. Calls are synchronous: run them on a blocking
+/// thread. Instances are reused; one that failed is thrown away.
+pub struct AggregatePlugin {
+    instances: InstancePool<AggregatePre>,
+    content_hash: String,
+    info: AggregateInfo,
+}
+
+impl AggregatePlugin {
+    pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
+        let instances = InstancePool::link(runtime, name, compiled, AggregatePre::new)?;
+        let info = instances.call("describe", |store, bindings| bindings.describe(store))?;
+        let mut problems = Vec::new();
+        if info.aggregate_type.trim().is_empty() {
+            problems.push("aggregate-type is empty");
+        }
+        if info.state_version.trim().is_empty() {
+            problems.push("state-version is empty");
+        }
+        if info.snapshot_every == Some(0) {
+            problems.push("snapshot-every is 0; answer none to leave snapshots to the host");
+        }
+        if !problems.is_empty() {
+            return Err(instances.failure("describe", FailureReason::Malformed(problems.join("; "))).into());
+        }
+        Ok(Self { instances, content_hash: compiled.content_hash.clone(), info })
+    }
+
+    pub fn name(&self) -> &str {
+        self.instances.plugin_name()
+    }
+
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    pub fn info(&self) -> &AggregateInfo {
+        &self.info
+    }
+
+    pub fn initial_state(&self, aggregate_id: &str) -> Result<JsonText, PluginCallError> {
+        let state = self.instances.call("initial-state", |store, bindings| bindings.initial_state(store, aggregate_id))?;
+        JsonText::parse(state).map_err(|error| self.malformed("initial-state", format!("the state is not JSON: {error}")))
+    }
+
+    pub fn apply(&self, state: &JsonText, events: &[RecordedEvent]) -> Result<JsonText, PluginCallError> {
+        let reply = self.instances.call("apply", |store, bindings| bindings.apply(store, state.as_str(), events))?;
+        let state = reply.map_err(|reply| self.refused("apply", reply))?;
+        JsonText::parse(state).map_err(|error| self.malformed("apply", format!("the state is not JSON: {error}")))
+    }
+
+    pub fn decide(&self, state: &JsonText, command: &CommandInput) -> Result<Vec<CheckedEvent>, PluginCallError> {
+        let reply = self.instances.call("decide", |store, bindings| bindings.decide(store, state.as_str(), command))?;
+        let proposed = reply.map_err(|reply| self.refused("decide", reply))?;
+        let mut checked = Vec::with_capacity(proposed.len());
+        let mut problems = Vec::new();
+        for (index, event) in proposed.into_iter().enumerate() {
+            match check_proposed(event) {
+                Ok(event) => checked.push(event),
+                Err(problem) => problems.push(format!("event {}: {problem}", index + 1)),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(self.malformed("decide", problems.join("; ")));
+        }
+        Ok(checked)
+    }
+
+    fn malformed(&self, function: &'static str, message: impl Into<String>) -> PluginCallError {
+        self.instances.failure(function, FailureReason::Malformed(message.into()))
+    }
+
+    fn refused(&self, function: &'static str, reply: PluginReply) -> PluginCallError {
+        self.instances.failure(function, FailureReason::from(reply))
+    }
+}
+
+fn check_proposed(event: ProposedEvent) -> Result<CheckedEvent, String> {
+    let mut problems = Vec::new();
+    if event.event_type.trim().is_empty() {
+        problems.push("the event type is empty".to_owned());
+    }
+    if event.schema_version.trim().is_empty() {
+        problems.push("the schema version is empty".to_owned());
+    }
+    let payload = match JsonText::parse(event.payload) {
+        Ok(payload) => Some(payload),
+        Err(error) => {
+            problems.push(format!("the payload is not JSON: {error}"));
+            None
+        }
+    };
+    match payload {
+        Some(payload) if problems.is_empty() => {
+            Ok(CheckedEvent { event_type: event.event_type, schema_version: event.schema_version, payload })
+        }
+        _ => Err(problems.join(", ")),
+    }
+}
+
+/// A proposed event that passed the host's checks.
+#[derive(Debug, Clone)]
+pub struct CheckedEvent {
+    pub event_type: String,
+    pub schema_version: String,
+    pub payload: JsonText,
+}

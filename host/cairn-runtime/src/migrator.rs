@@ -1,0 +1,139 @@
+//! Migrator plugins. Loading checks the steps a migrator declares; the
+//! upcasting chain that calls `migrate` is built on top of this.
+
+use std::sync::Arc;
+
+use cairn_event::{JsonText, RecordedEvent};
+
+use crate::bindings::MigratorPre;
+use crate::error::{FailureReason, PluginCallError, PluginLoadError};
+use crate::pool::InstancePool;
+use crate::types::{MigrationStep, ReturnedEvent};
+use crate::{CompiledPlugin, PluginRuntime};
+
+pub struct MigratorPlugin {
+    instances: InstancePool<MigratorPre>,
+    content_hash: String,
+    steps: Vec<MigrationStep>,
+}
+
+impl MigratorPlugin {
+    pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
+        let instances = InstancePool::link(runtime, name, compiled, MigratorPre::new)?;
+        let steps = instances.call("describe", |store, bindings| bindings.describe(store))?;
+        let mut problems = Vec::new();
+        if steps.is_empty() {
+            problems.push("it declares no migration steps".to_owned());
+        }
+        for (index, step) in steps.iter().enumerate() {
+            for (field, value) in
+                [("event-type", &step.event_type), ("from-version", &step.from_version), ("to-version", &step.to_version)]
+            {
+                if value.trim().is_empty() {
+                    problems.push(format!("step {}: {field} is empty", index + 1));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(instances.failure("describe", FailureReason::Malformed(problems.join("; "))).into());
+        }
+        Ok(Self { instances, content_hash: compiled.content_hash.clone(), steps })
+    }
+
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    pub fn steps(&self) -> &[MigrationStep] {
+        &self.steps
+    }
+
+    pub fn name(&self) -> &str {
+        self.instances.plugin_name()
+    }
+
+    /// Runs one step on each event, on one instance: `to_versions[i]` is the
+    /// version event `i` must come back with. The first failure stops the
+    /// batch and reports which event it was; nothing the plugin returned is
+    /// used unless every check passes: same id, event type and stream, the
+    /// step's to-version, a JSON payload and a JSON object of metadata.
+    pub fn migrate(&self, events: &[&RecordedEvent], to_versions: &[&str]) -> Result<Vec<RecordedEvent>, (usize, PluginCallError)> {
+        let failed_at = std::cell::Cell::new(0usize);
+        let replies = self
+            .instances
+            .call("migrate", |store, bindings| {
+                let mut replies = Vec::with_capacity(events.len());
+                for (index, event) in events.iter().enumerate() {
+                    failed_at.set(index);
+                    store.set_epoch_deadline(self.instances.deadline_ticks());
+                    match bindings.migrate(&mut *store, event)? {
+                        Ok(reply) => replies.push(reply),
+                        Err(error) => return Ok(Err(error)),
+                    }
+                }
+                Ok(Ok(replies))
+            })
+            .map_err(|error| (failed_at.get(), error))?;
+        let replies = replies.map_err(|error| {
+            (failed_at.get(), self.instances.failure("migrate", FailureReason::from(error)))
+        })?;
+        replies
+            .into_iter()
+            .zip(events.iter().zip(to_versions))
+            .enumerate()
+            .map(|(index, (reply, (original, to_version)))| {
+                check_migrated(original, reply, to_version)
+                    .map_err(|problem| (index, self.instances.failure("migrate", FailureReason::Malformed(problem))))
+            })
+            .collect()
+    }
+}
+
+/// A migrated event back from the plugin, checked against the original.
+/// Only the payload, the metadata and the schema version may change.
+fn check_migrated(original: &RecordedEvent, reply: ReturnedEvent, to_version: &str) -> Result<RecordedEvent, String> {
+    let mut problems = Vec::new();
+    if uuid::Uuid::parse_str(&reply.id).ok() != Some(original.id) {
+        problems.push(format!("it changed the event id to `{}`", reply.id));
+    }
+    if reply.event_type != original.event_type {
+        problems.push(format!("it changed the event type to `{}`", reply.event_type));
+    }
+    if reply.aggregate_type != original.aggregate_type || reply.aggregate_id != original.aggregate_id {
+        problems.push("it moved the event to another stream".to_owned());
+    }
+    if reply.schema_version != to_version {
+        problems.push(format!("it returned schema version `{}`, but the step goes to `{to_version}`", reply.schema_version));
+    }
+    let payload = JsonText::parse(reply.payload).map_err(|error| format!("the payload is not JSON: {error}"));
+    let metadata = JsonText::parse(reply.metadata).map_err(|error| format!("the metadata is not JSON: {error}"));
+    if let Err(problem) = &payload {
+        problems.push(problem.clone());
+    }
+    match &metadata {
+        Err(problem) => problems.push(problem.clone()),
+        Ok(metadata) if !metadata.is_object() => problems.push("the metadata is not a JSON object".to_owned()),
+        Ok(_) => {}
+    }
+    let (Ok(payload), Ok(metadata), true) = (payload, metadata, problems.is_empty()) else {
+        return Err(problems.join("; "));
+    };
+    // Built field by field: cloning the original would copy its payload too.
+    Ok(RecordedEvent {
+        id: original.id,
+        global_position: original.global_position,
+        aggregate_type: reply.aggregate_type,
+        aggregate_id: reply.aggregate_id,
+        stream_version: original.stream_version,
+        event_type: reply.event_type,
+        schema_version: reply.schema_version,
+        timestamp: original.timestamp,
+        recorded_at: original.recorded_at,
+        payload,
+        metadata,
+        correlation_id: original.correlation_id.clone(),
+        causation_id: original.causation_id.clone(),
+        user_id: original.user_id.clone(),
+        source: original.source.clone(),
+    })
+}

@@ -1,0 +1,132 @@
+//! Instances of one plugin version, reused across calls. A call checks an
+//! instance out, runs under the CPU deadline, and returns it only if the
+//! call succeeded: an instance that trapped may hold broken state.
+
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::InstancePre;
+use wasmtime::Store;
+
+use super::error::{FailureReason, PluginCallError, PluginLoadError};
+use super::sandbox::PluginState;
+use super::{CompiledPlugin, PluginRuntime};
+
+/// A pre-linked world that can be instantiated into a store: implemented
+/// by each world's version enum in `bindings`.
+pub(crate) trait WorldPre: Send + Sync + 'static {
+    type Bindings: Send + 'static;
+    fn instantiate_into(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Self::Bindings>;
+}
+
+type Instance<B> = (Store<PluginState>, B);
+
+pub(crate) struct InstancePool<P: WorldPre> {
+    runtime: Arc<PluginRuntime>,
+    plugin_name: String,
+    pre: P,
+    idle: Mutex<Vec<Instance<P::Bindings>>>,
+}
+
+
+impl<P: WorldPre> InstancePool<P> {
+    /// Links `compiled` into its world (`link` wraps the linker's
+    /// `InstancePre` in the world's generated type) and makes the pool.
+    pub fn link(
+        runtime: Arc<PluginRuntime>,
+        plugin_name: &str,
+        compiled: &CompiledPlugin,
+        link: impl FnOnce(crate::types::ContractVersion, InstancePre<PluginState>) -> wasmtime::Result<P>,
+    ) -> Result<Self, PluginLoadError> {
+        let instance_pre = runtime.instantiate_pre(&compiled.component)?;
+        let pre = link(compiled.contract, instance_pre).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
+        Ok(Self { runtime, plugin_name: plugin_name.to_owned(), pre, idle: Mutex::new(Vec::new()) })
+    }
+
+    pub fn plugin_name(&self) -> &str {
+        &self.plugin_name
+    }
+
+    /// The CPU deadline for one call, for bodies that make several calls.
+    pub fn deadline_ticks(&self) -> u64 {
+        self.runtime.epoch_deadline_ticks()
+    }
+
+    /// Runs one call on an idle instance (or a new one) under the CPU
+    /// deadline. An instance that failed is dropped, never reused.
+    pub fn call<R>(
+        &self,
+        function: &'static str,
+        body: impl FnOnce(&mut Store<PluginState>, &P::Bindings) -> wasmtime::Result<R>,
+    ) -> Result<R, PluginCallError> {
+        let started = std::time::Instant::now();
+        let idle = self.idle.lock().expect("instance pool lock").pop();
+        let (mut store, bindings) = match idle {
+            Some(instance) => instance,
+            None => self.instantiate(function).inspect_err(|error| crate::telemetry::plugin_called(&self.plugin_name, function, Some(&error.reason), started.elapsed()))?,
+        };
+        store.set_epoch_deadline(self.runtime.epoch_deadline_ticks());
+        let result = body(&mut store, &bindings);
+        let output_has_room = store.data_mut().flush_output();
+        match result {
+            Ok(value) => {
+                crate::telemetry::plugin_called(&self.plugin_name, function, None, started.elapsed());
+                let mut idle = self.idle.lock().expect("instance pool lock");
+                if output_has_room && idle.len() < self.runtime.config.idle_instances_per_plugin {
+                    idle.push((store, bindings));
+                }
+                Ok(value)
+            }
+            Err(error) => {
+                let failure = self.classify(function, &store, error);
+                crate::telemetry::plugin_called(&self.plugin_name, function, Some(&failure.reason), started.elapsed());
+                Err(failure)
+            }
+        }
+    }
+
+    pub fn failure(&self, function: &'static str, reason: FailureReason) -> PluginCallError {
+        PluginCallError { plugin: self.plugin_name.clone(), function, reason }
+    }
+
+    fn instantiate(&self, function: &'static str) -> Result<Instance<P::Bindings>, PluginCallError> {
+        let state = PluginState::new(&self.plugin_name, self.runtime.config.memory_limit_bytes);
+        let mut store = Store::new(&self.runtime.engine, state);
+        store.limiter(|state| &mut state.memory);
+        store.set_epoch_deadline(self.runtime.epoch_deadline_ticks());
+        match self.pre.instantiate_into(&mut store) {
+            Ok(bindings) => Ok((store, bindings)),
+            Err(error) => {
+                store.data_mut().flush_output();
+                Err(self.classify(function, &store, error))
+            }
+        }
+    }
+
+    fn classify(&self, function: &'static str, store: &Store<PluginState>, error: wasmtime::Error) -> PluginCallError {
+        let config = &self.runtime.config;
+        let reason = if store.data().memory.exceeded {
+            FailureReason::OutOfMemory((config.memory_limit_bytes / (1024 * 1024)) as u64)
+        } else if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
+            FailureReason::Timeout(config.call_time_limit)
+        } else {
+            FailureReason::Trap(trap_summary(&error, store.data().last_call_stderr()))
+        };
+        tracing::warn!(plugin = %self.plugin_name, function, "plugin call failed: {reason}");
+        tracing::debug!(plugin = %self.plugin_name, function, "plugin failure in full: {error:?}");
+        self.failure(function, reason)
+    }
+}
+
+/// The trap's own message, without the wasm backtrace (the host log has
+/// it), and what the plugin wrote to stderr, where a panic message lands.
+fn trap_summary(error: &wasmtime::Error, stderr: Option<String>) -> String {
+    let message = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => error.chain().last().map(|cause| cause.to_string()).unwrap_or_default(),
+    };
+    let message = message.lines().next().unwrap_or_default().to_owned();
+    match stderr {
+        Some(line) => format!("{message}; the plugin wrote to stderr: {line}"),
+        None => message,
+    }
+}

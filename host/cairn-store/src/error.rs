@@ -1,0 +1,78 @@
+use uuid::Uuid;
+
+use cairn_event::{ExpectedVersion, Problem, StreamId};
+
+/// Everything the store can refuse or fail at. Messages name the problem and,
+/// where there is one, the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("concurrency conflict on stream {stream}: expected version {expected}, actual version {actual}")]
+    Conflict { stream: StreamId, expected: ExpectedVersion, actual: u64 },
+
+    #[error("{}", Problem::list(.0))]
+    Invalid(Vec<Problem>),
+
+    #[error("event {id} already exists with different content ({difference}); give the new event a new id, or re-send the original unchanged")]
+    DuplicateId { id: Uuid, difference: String },
+
+    #[error("cannot reach the store at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+
+    #[error("{location} is not a Cairn store: {reason}; point --store at a Cairn database or at a new file")]
+    NotACairnStore { location: String, reason: String },
+
+    #[error("the store at {location} has schema version {found}, newer than this cairn understands (up to {known}); upgrade cairn")]
+    NewerSchema { location: String, found: i64, known: i64 },
+
+    #[error("{0}")]
+    BadUrl(String),
+
+    #[error("store query failed: {0}")]
+    Database(#[from] sqlx::Error),
+
+    #[error("store schema migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    #[error("generation {generation} of the read model of {handler} is no longer live or being built: a rebuild replaced it; read the handler's generations again")]
+    GenerationRetired { handler: String, generation: u64 },
+
+    #[error("checkpoint {name} moved from position {expected} to {actual} under this run: another process is running the same handler; stop one of them")]
+    CheckpointMoved { name: String, expected: u64, actual: u64 },
+
+    #[error("the store holds a row it cannot read: {0}")]
+    CorruptRow(String),
+}
+
+impl StoreError {
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict { .. })
+    }
+
+    pub fn invalid(location: impl Into<String>, message: impl Into<String>) -> Self {
+        StoreError::Invalid(vec![Problem::new(location, message)])
+    }
+}
+
+
+impl cairn_event::Classified for StoreError {
+    fn kind(&self) -> cairn_event::ErrorKind {
+        use cairn_event::ErrorKind;
+        match self {
+            StoreError::Conflict { .. }
+            | StoreError::DuplicateId { .. }
+            | StoreError::GenerationRetired { .. }
+            | StoreError::CheckpointMoved { .. } => ErrorKind::Conflict,
+            StoreError::Invalid(_) | StoreError::BadUrl(_) | StoreError::NotACairnStore { .. } => ErrorKind::Invalid,
+            StoreError::NewerSchema { .. } => ErrorKind::Refused,
+            StoreError::Unreachable { .. } => ErrorKind::Unavailable,
+            StoreError::Database(error) if is_unavailable(error) => ErrorKind::Unavailable,
+            StoreError::Database(_) | StoreError::Migration(_) | StoreError::CorruptRow(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Failures that a later retry may not meet: the database was unreachable,
+/// busy or shutting down, rather than refusing the statement.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed)
+}

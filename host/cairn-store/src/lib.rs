@@ -1,0 +1,148 @@
+//! The event store: an append-only log with expected-version concurrency.
+//!
+//! Invariants:
+//! - The store knows nothing of wasm or HTTP. It keeps plugin components
+//!   for the registry as opaque bytes ([`PluginCatalog`]).
+//! - `global_position` is gap-free and commit-ordered: a reader that has seen
+//!   position P never later finds a newly committed event below P.
+//! - An append is all or nothing.
+//!
+//! [`EventStore`] is the boundary. Both backends implement it, and one
+//! conformance suite (`host/cairn-cli/tests/it/conformance.rs`) runs
+//! against both.
+
+mod checkpoints;
+mod dead_letters;
+mod error;
+mod filter;
+mod follow;
+mod head;
+mod limits;
+mod plan;
+mod plugin_catalog;
+mod read_models;
+mod replay_jobs;
+mod snapshots;
+mod postgres;
+mod sqlite;
+mod telemetry;
+mod url;
+mod validate;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use cairn_event::{AppendOutcome, AppendRequest, RecordedEvent, StreamId};
+
+pub use checkpoints::{Checkpoint, CheckpointStore};
+pub use cairn_event::Problem;
+pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use telemetry::{APPEND_DURATION, EVENTS_APPENDED};
+pub use filter::LogFilter;
+pub use follow::follow_log;
+pub use limits::StoreLimits;
+pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
+pub use dead_letters::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
+pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
+pub(crate) use read_models::coalesce;
+pub use replay_jobs::{JobStatus, ReplayJobRecord, ReplayJobStore};
+pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};
+pub use url::{StoreUrl, DEFAULT_STORE_URL};
+pub use validate::{validate_append, validate_append_located};
+
+/// A bounded slice of one stream.
+#[derive(Debug, Clone, Default)]
+pub struct StreamRange {
+    /// First stream version to return (1-based, inclusive).
+    pub from_version: Option<u64>,
+    /// Last stream version to return (inclusive).
+    pub to_version: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+/// Figures about the whole store.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStatistics {
+    pub total_events: u64,
+    pub total_streams: u64,
+    pub last_global_position: u64,
+    pub events_by_type: Vec<CountByName>,
+    pub events_by_aggregate_type: Vec<CountByName>,
+    #[serde(with = "cairn_event::time::optional_rfc3339_micros")]
+    pub first_event_timestamp: Option<DateTime<Utc>>,
+    #[serde(with = "cairn_event::time::optional_rfc3339_micros")]
+    pub latest_event_timestamp: Option<DateTime<Utc>>,
+    pub store_size_bytes: u64,
+    pub backend: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CountByName {
+    pub name: String,
+    pub count: u64,
+}
+
+/// What every backend provides. The consumers of the store (the CLI, the
+/// plugin runtime's command path, replay) own this contract.
+#[async_trait]
+pub trait EventStore:
+    PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + Send + Sync + 'static {
+    /// Appends atomically. On a failed expectation nothing is written and the
+    /// error is [`StoreError::Conflict`].
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// Events of one stream in version order.
+    async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Up to `limit` events with a position above `after_position` that match
+    /// `filter`, in position order.
+    async fn read_log(
+        &self,
+        filter: &LogFilter,
+        after_position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    async fn event_by_id(&self, id: Uuid) -> Result<Option<RecordedEvent>, StoreError>;
+
+    /// The stream's current version; 0 when the stream has no events.
+    async fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError>;
+
+    /// The lowest version of the stream whose `timestamp` is after `instant`,
+    /// or `None` when every event is at or before it.
+    async fn first_version_after(&self, stream: &StreamId, instant: DateTime<Utc>) -> Result<Option<u64>, StoreError>;
+
+    /// The streams of one aggregate type with their current versions, in
+    /// aggregate-id order, after `after_id` (empty: from the start).
+    async fn streams_of_type(&self, aggregate_type: &str, after_id: &str, limit: usize) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// How many events the log holds of each (event type, schema version).
+    async fn count_by_type_and_version(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
+
+    /// The highest committed position; 0 for an empty log.
+    async fn head_position(&self) -> Result<u64, StoreError>;
+
+    /// Resolves once the head may have moved past `after_position`, or after
+    /// `max_wait`. Callers re-read; a spurious wake-up is harmless.
+    async fn wait_for_new_events(&self, after_position: u64, max_wait: std::time::Duration);
+
+    async fn statistics(&self) -> Result<StoreStatistics, StoreError>;
+
+    fn backend_name(&self) -> &'static str;
+
+    fn limits(&self) -> &StoreLimits;
+}
+
+/// Opens (and if needed creates and migrates) the store behind `url`.
+pub async fn open(url: &StoreUrl, limits: StoreLimits) -> Result<Arc<dyn EventStore>, StoreError> {
+    match url {
+        StoreUrl::Sqlite { path } => Ok(Arc::new(sqlite::SqliteStore::open(path, limits).await?)),
+        StoreUrl::Postgres { .. } => Ok(Arc::new(postgres::PostgresStore::open(url, limits).await?)),
+    }
+}

@@ -1,0 +1,105 @@
+//! Group commit: appends that arrive while the writer is busy are written in
+//! one SQLite transaction, so many concurrent writers share one commit
+//! instead of queueing for one each.
+//!
+//! Each append in a group is planned against the appends before it, exactly
+//! as if they had committed one by one: a conflict or a bad event is refused
+//! before it writes anything and answers only its caller. The plan has
+//! already checked every constraint the rows could break, so an INSERT fails
+//! only when the store itself fails (disk full, I/O error), and SQLite may
+//! then have rolled back the whole transaction; so a failed INSERT, like a
+//! failed commit, fails every append of the group and nothing is written.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{insert_rows, SqliteStore};
+use cairn_event::{AppendOutcome, AppendRequest};
+use crate::head::HeadWatch;
+use crate::plan::{plan_append, AppendPlan};
+use crate::StoreError;
+
+/// Appends written in one transaction at most; enough to amortize the
+/// commit, few enough that one group never holds the writer for long.
+const MAX_GROUP: usize = 64;
+
+pub(super) struct PendingAppend {
+    pub request: AppendRequest,
+    pub reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
+}
+
+/// The writer's side: what it needs to write, owned, so that it runs as a
+/// task of its own for as long as the store has a handle to it.
+pub(super) struct GroupWriter {
+    pub pool: sqlx::SqlitePool,
+    pub insert_statements: Vec<String>,
+    pub head: HeadWatch,
+}
+
+impl GroupWriter {
+    pub fn spawn(self) -> mpsc::Sender<PendingAppend> {
+        let (sender, receiver) = mpsc::channel(MAX_GROUP * 4);
+        tokio::spawn(self.run(receiver));
+        sender
+    }
+
+    async fn run(self, mut pending: mpsc::Receiver<PendingAppend>) {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
+            self.write(std::mem::take(&mut group)).await;
+        }
+    }
+
+    async fn write(&self, group: Vec<PendingAppend>) {
+        let mut transaction = match self.pool.begin_with("BEGIN IMMEDIATE").await {
+            Ok(transaction) => transaction,
+            Err(error) => return answer_all(group, &error.to_string()),
+        };
+        let mut planned: Vec<(oneshot::Sender<_>, Result<AppendPlan, StoreError>)> = Vec::with_capacity(group.len());
+        let mut store_failure = None;
+        for append in group {
+            if store_failure.is_some() {
+                planned.push((append.reply, Err(commit_failed("an earlier append of its group failed to write"))));
+                continue;
+            }
+            let result = match SqliteStore::read_view(&mut transaction, &append.request).await {
+                Ok(view) => plan_append(append.request, view),
+                Err(error) => Err(error),
+            };
+            if let Ok(plan) = &result {
+                if let Err(error) = insert_rows(&mut transaction, &self.insert_statements, &plan.new_rows).await {
+                    store_failure = Some(error.to_string());
+                }
+            }
+            planned.push((append.reply, result));
+        }
+        let committed = match store_failure {
+            Some(message) => {
+                let _ = transaction.rollback().await;
+                Err(message)
+            }
+            None => transaction.commit().await.map_err(|error| error.to_string()),
+        };
+        if let Err(message) = committed {
+            for (reply, result) in planned {
+                let _ = reply.send(Err(result.err().unwrap_or_else(|| commit_failed(&message))));
+            }
+            return;
+        }
+        if let Some(head) = planned.iter().filter_map(|(_, result)| result.as_ref().ok().and_then(AppendPlan::new_head_position)).max() {
+            self.head.publish(head);
+        }
+        for (reply, result) in planned {
+            let _ = reply.send(result.map(|plan| plan.outcome));
+        }
+    }
+}
+
+fn commit_failed(message: &str) -> StoreError {
+    StoreError::Unreachable { url: "the SQLite store".to_owned(), reason: format!("the commit failed, so nothing of this append was written: {message}") }
+}
+
+fn answer_all(group: Vec<PendingAppend>, message: &str) {
+    for append in group {
+        let _ = append.reply.send(Err(commit_failed(message)));
+    }
+}

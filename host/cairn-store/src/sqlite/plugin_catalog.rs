@@ -1,0 +1,109 @@
+//! The plugin registry on SQLite. Registrations take the write lock with
+//! `BEGIN IMMEDIATE`, so numbering versions cannot race across processes.
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, StoreError};
+use cairn_event::time::micros_to_datetime;
+
+#[async_trait]
+impl PluginCatalog for SqliteStore {
+    async fn register_plugin(&self, plugin: NewPluginVersion) -> Result<Registration, StoreError> {
+        let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let active = sqlx::query(include_str!("../../queries/sqlite/plugin_active_version.sql"))
+            .bind(&plugin.name)
+            .fetch_optional(&mut *transaction)
+            .await?
+            .map(|row| decode_version(&row))
+            .transpose()?;
+        if let Some(active) = active.filter(|active| active.content_hash == plugin.content_hash) {
+            return Ok(Registration::AlreadyActive(active));
+        }
+        let newest: Option<i64> = sqlx::query_scalar(include_str!("../../queries/sqlite/plugin_newest_version.sql"))
+            .bind(&plugin.name)
+            .fetch_one(&mut *transaction)
+            .await?;
+        let version = newest.unwrap_or(0) + 1;
+        let added_at = cairn_event::time::now_micros();
+        sqlx::query(include_str!("../../queries/sqlite/plugin_deactivate.sql"))
+            .bind(&plugin.name)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query(include_str!("../../queries/sqlite/plugin_insert.sql"))
+            .bind(&plugin.name)
+            .bind(version)
+            .bind(&plugin.kind)
+            .bind(&plugin.content_hash)
+            .bind(&plugin.description)
+            .bind(plugin.component.as_slice())
+            .bind(plugin.component.len() as i64)
+            .bind(added_at.timestamp_micros())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(Registration::Added(PluginVersionRecord {
+            name: plugin.name,
+            version: version as u64,
+            kind: plugin.kind,
+            content_hash: plugin.content_hash,
+            description: plugin.description,
+            size_bytes: plugin.component.len() as u64,
+            added_at,
+            active: true,
+        }))
+    }
+
+    async fn plugin_versions(&self) -> Result<Vec<PluginVersionRecord>, StoreError> {
+        let rows = sqlx::query(include_str!("../../queries/sqlite/plugin_versions.sql"))
+            .fetch_all(&self.read_pool)
+            .await?;
+        rows.iter().map(decode_version).collect()
+    }
+
+    async fn active_plugin_versions(&self) -> Result<Vec<PluginVersionRecord>, StoreError> {
+        let rows = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
+            .fetch_all(&self.read_pool)
+            .await?;
+        rows.iter().map(decode_version).collect()
+    }
+
+    async fn plugin_component(&self, name: &str, version: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(sqlx::query_scalar(include_str!("../../queries/sqlite/plugin_component.sql"))
+            .bind(name)
+            .bind(version as i64)
+            .fetch_optional(&self.read_pool)
+            .await?)
+    }
+
+    async fn remove_plugin(&self, name: &str, version: Option<u64>) -> Result<u64, StoreError> {
+        let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let deleted = sqlx::query(include_str!("../../queries/sqlite/plugin_delete.sql"))
+            .bind(name)
+            .bind(version.map(|version| version as i64))
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        sqlx::query(include_str!("../../queries/sqlite/plugin_activate_newest.sql"))
+            .bind(name)
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
+        Ok(deleted)
+    }
+}
+
+fn decode_version(row: &SqliteRow) -> Result<PluginVersionRecord, StoreError> {
+    Ok(PluginVersionRecord {
+        name: row.try_get(0)?,
+        version: row.try_get::<i64, _>(1)? as u64,
+        kind: row.try_get(2)?,
+        content_hash: row.try_get(3)?,
+        description: row.try_get(4)?,
+        size_bytes: row.try_get::<i64, _>(5)? as u64,
+        added_at: micros_to_datetime(row.try_get(6)?),
+        active: row.try_get::<i64, _>(7)? == 1,
+    })
+}

@@ -1,0 +1,329 @@
+//! Commands: load a stream's state through its aggregate plugin, let the
+//! plugin decide, and append what it decided under the version it saw.
+//!
+//! Invariants:
+//! - Events are appended with expected version = the version the decision
+//!   was made on, so a decision is never applied to a state it did not see.
+//! - A conflict re-runs load and decide, up to `max_retries` times. A command
+//!   decides on this process's cached state without reading the stream
+//!   first; if another writer moved the stream on, the append's expected
+//!   version fails, the cache entry is dropped, and the retry reads.
+//! - Plugin calls run on blocking threads, never on an async worker.
+
+mod error;
+mod manage;
+mod snapshots;
+mod state;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::event::{AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId};
+use crate::json::JsonText;
+use crate::plugins::PluginHost;
+use crate::runtime::types::CommandInput;
+use crate::runtime::CheckedEvent;
+use crate::store::{PluginVersionRecord, StoreError};
+
+pub use error::CommandError;
+pub use manage::RebuildReport;
+pub use snapshots::{LoadMetrics, LoadStatistics, SnapshotPolicy, DEFAULT_SNAPSHOTS_KEPT, DEFAULT_SNAPSHOT_EVERY};
+pub use state::{AggregateState, StateCache, StateTarget};
+use snapshots::SnapshotWriter;
+use state::{Freshness, LoadContext};
+
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// A command for one aggregate.
+#[derive(Debug, Clone)]
+pub struct CommandRequest {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub command_type: String,
+    pub payload: JsonText,
+    /// A JSON object. `correlation_id` and `user_id`, when they are strings,
+    /// are carried onto the new events.
+    pub metadata: JsonText,
+    /// Generated (a UUID v7) when absent; it becomes each new event's
+    /// causation id. Given by the caller, it makes the command idempotent:
+    /// a command id that already wrote events to this stream is not run
+    /// again, and its earlier events are returned.
+    pub command_id: Option<String>,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandOutcome {
+    pub command_id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The stream's version after the command.
+    pub stream_version: u64,
+    pub events: Vec<RecordedEvent>,
+    /// 1 when the first try succeeded; more after concurrency conflicts.
+    pub attempts: u32,
+    /// The command id had already run on this stream: nothing new was
+    /// decided or written, and `events` are the ones it wrote then.
+    pub already_executed: bool,
+    pub plugin: String,
+    pub plugin_version: u64,
+}
+
+/// Runs commands and reads state. Cheap to clone; share one per process so
+/// that its state cache is shared.
+#[derive(Clone)]
+pub struct Commands {
+    plugins: Arc<PluginHost>,
+    cache: Arc<StateCache>,
+    snapshots: Arc<SnapshotWriter>,
+    metrics: Arc<LoadMetrics>,
+    max_retries: u32,
+}
+
+impl Commands {
+    pub fn new(plugins: Arc<PluginHost>) -> Self {
+        Self::with_snapshot_policy(plugins, SnapshotPolicy::default())
+    }
+
+    pub fn with_snapshot_policy(plugins: Arc<PluginHost>, policy: SnapshotPolicy) -> Self {
+        let metrics = Arc::new(LoadMetrics::default());
+        let snapshots = Arc::new(SnapshotWriter::new(plugins.store().clone(), policy, metrics.clone()));
+        Self { plugins, cache: Arc::new(StateCache::default()), snapshots, metrics, max_retries: DEFAULT_MAX_RETRIES }
+    }
+
+    pub fn snapshot_policy(&self) -> SnapshotPolicy {
+        self.snapshots.policy
+    }
+
+    /// Snapshot hits and misses, and events folded, since this runner started.
+    pub fn load_statistics(&self) -> LoadStatistics {
+        self.metrics.statistics()
+    }
+
+    /// Waits for the snapshot writes started so far; a one-shot process
+    /// calls it before exiting, after it has answered.
+    pub async fn flush_snapshots(&self) {
+        self.snapshots.flush().await;
+    }
+
+    /// What a load needs, with the migration chains current at this moment.
+    async fn context<'a>(
+        &'a self,
+        plugin: &'a Arc<crate::runtime::AggregatePlugin>,
+        record: &'a PluginVersionRecord,
+    ) -> Result<LoadContext<'a>, CommandError> {
+        Ok(LoadContext {
+            store: self.plugins.store(),
+            cache: &self.cache,
+            snapshots: &self.snapshots,
+            metrics: &self.metrics,
+            chains: self.plugins.migration_chains().await?,
+            plugin,
+            record,
+        })
+    }
+
+    pub fn with_max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = max_retries;
+        self
+    }
+
+    pub fn plugins(&self) -> &Arc<PluginHost> {
+        &self.plugins
+    }
+
+    /// The current state of one aggregate.
+    pub async fn state(&self, aggregate_type: &str, aggregate_id: &str) -> Result<AggregateState, CommandError> {
+        self.state_at(aggregate_type, aggregate_id, StateTarget::Latest).await
+    }
+
+    /// The state of one aggregate now, at a stream version, or at an instant.
+    pub async fn state_at(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        target: StateTarget,
+    ) -> Result<AggregateState, CommandError> {
+        let (plugin, record) = self.plugins.aggregate(aggregate_type).await?;
+        let stream = StreamId::new(aggregate_type, aggregate_id);
+        let loaded = state::load(&self.context(&plugin, &record).await?, &stream, target, Freshness::Current).await?;
+        Ok(loaded.state)
+    }
+
+    pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
+        request_problems(&request)?;
+        let command_id = request.command_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+        let command = CommandInput {
+            command_id: command_id.clone(),
+            command_type: request.command_type.clone(),
+            aggregate_id: request.aggregate_id.clone(),
+            payload: request.payload.clone(),
+            metadata: request.metadata.clone(),
+        };
+        let stream = StreamId::new(&request.aggregate_type, &request.aggregate_id);
+        let mut attempts = 0;
+        let mut freshness = Freshness::Optimistic;
+        loop {
+            attempts += 1;
+            // A caller-chosen id makes the command idempotent: checked on
+            // every attempt, so a retry racing its own duplicate finds it.
+            if request.command_id.is_some() {
+                if let Some(done) = self.previous_run(&request, &command_id, attempts).await? {
+                    return Ok(done);
+                }
+            }
+            // Looked up on every attempt: a retry after a swap uses the new version.
+            let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
+            let store = self.plugins.store();
+            let context = self.context(&plugin, &record).await?;
+            let loaded = state::load(&context, &stream, StateTarget::Latest, freshness).await?;
+            let decided = {
+                let plugin = plugin.clone();
+                let state = loaded.state.state.clone();
+                let command = command.clone();
+                tokio::task::spawn_blocking(move || plugin.decide(&state, &command)).await.expect("decide does not panic")
+            };
+            // An answer that appends nothing is never checked by an expected
+            // version, so it must not rest on a state that was not read.
+            let unchecked = decided.as_ref().map_or(true, |events| events.is_empty());
+            if unchecked && loaded.from_unread_cache {
+                freshness = Freshness::Current;
+                attempts -= 1;
+                continue;
+            }
+            let decided = decided.map_err(CommandError::from_plugin)?;
+            let version = loaded.state.stream_version;
+            if decided.is_empty() {
+                return Ok(outcome(&request, command_id, version, Vec::new(), attempts, &record));
+            }
+            let new_events = new_events(&request, &command_id, &record, decided);
+            let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
+            match store.append(AppendRequest::to_stream(expected, new_events)).await {
+                Ok(appended) => {
+                    let stream_version = appended.events.last().map_or(version, |event| event.stream_version);
+                    // The next command on this stream decides on the cache
+                    // without reading, so the cache moves past these events now.
+                    state::advance(&context, &stream, &loaded.state, &appended.events).await;
+                    return Ok(outcome(&request, command_id, stream_version, appended.events, attempts, &record));
+                }
+                Err(conflict @ StoreError::Conflict { .. }) => {
+                    self.cache.forget(&stream);
+                    freshness = Freshness::Current;
+                    if attempts > self.max_retries {
+                        return Err(CommandError::Conflict { attempts, source: conflict });
+                    }
+                    tracing::debug!(stream = %stream, attempts, "command hit a concurrency conflict; retrying");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+impl Commands {
+    /// What an earlier run of this command id wrote to the stream, if any.
+    async fn previous_run(
+        &self,
+        request: &CommandRequest,
+        command_id: &str,
+        attempts: u32,
+    ) -> Result<Option<CommandOutcome>, CommandError> {
+        let filter = crate::store::LogFilter {
+            aggregate_types: vec![request.aggregate_type.clone()],
+            aggregate_id: Some(request.aggregate_id.clone()),
+            causation_id: Some(command_id.to_owned()),
+            ..crate::store::LogFilter::default()
+        };
+        let events = self.plugins.store().read_log(&filter, 0, 10_000).await?;
+        let Some(last) = events.last() else { return Ok(None) };
+        let plugin_version = last
+            .source
+            .as_deref()
+            .and_then(|source| source.rsplit_once('@'))
+            .and_then(|(_, version)| version.parse().ok())
+            .unwrap_or(0);
+        let plugin = last.source.as_deref().and_then(|source| source.rsplit_once('@')).map_or("", |(name, _)| name).to_owned();
+        Ok(Some(CommandOutcome {
+            command_id: command_id.to_owned(),
+            aggregate_type: request.aggregate_type.clone(),
+            aggregate_id: request.aggregate_id.clone(),
+            stream_version: last.stream_version,
+            attempts,
+            already_executed: true,
+            plugin,
+            plugin_version,
+            events,
+        }))
+    }
+}
+
+fn request_problems(request: &CommandRequest) -> Result<(), CommandError> {
+    let mut problems = Vec::new();
+    for (field, value) in [
+        ("aggregate type", &request.aggregate_type),
+        ("aggregate id", &request.aggregate_id),
+        ("command type", &request.command_type),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(format!("the {field} is empty"));
+        }
+    }
+    if !request.metadata.is_object() {
+        problems.push("metadata must be a JSON object, such as {\"correlation_id\":\"c-1\"}".to_owned());
+    }
+    if request.command_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+        problems.push("the command id is empty; leave it out to have one generated".to_owned());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::Invalid(problems))
+    }
+}
+
+fn new_events(
+    request: &CommandRequest,
+    command_id: &str,
+    record: &PluginVersionRecord,
+    decided: Vec<CheckedEvent>,
+) -> Vec<NewEvent> {
+    let metadata = request.metadata.to_value();
+    let text_field = |field: &str| metadata.get(field).and_then(|value| value.as_str()).map(str::to_owned);
+    let correlation_id = text_field("correlation_id").unwrap_or_else(|| command_id.to_owned());
+    let user_id = text_field("user_id");
+    decided
+        .into_iter()
+        .map(|event| NewEvent {
+            schema_version: event.schema_version,
+            metadata: request.metadata.clone(),
+            correlation_id: Some(correlation_id.clone()),
+            causation_id: Some(command_id.to_owned()),
+            user_id: user_id.clone(),
+            source: Some(format!("{}@{}", record.name, record.version)),
+            ..NewEvent::new(&request.aggregate_type, &request.aggregate_id, event.event_type, event.payload)
+        })
+        .collect()
+}
+
+fn outcome(
+    request: &CommandRequest,
+    command_id: String,
+    stream_version: u64,
+    events: Vec<RecordedEvent>,
+    attempts: u32,
+    record: &PluginVersionRecord,
+) -> CommandOutcome {
+    CommandOutcome {
+        command_id,
+        aggregate_type: request.aggregate_type.clone(),
+        aggregate_id: request.aggregate_id.clone(),
+        stream_version,
+        events,
+        attempts,
+        already_executed: false,
+        plugin: record.name.clone(),
+        plugin_version: record.version,
+    }
+}
