@@ -104,7 +104,7 @@ pub async fn run(config: &HttpBenchConfig) -> anyhow::Result<BenchReport> {
     let host = PluginHost::open(store.clone(), runtime, true).await?;
     host.add(PluginSource { bytes: bank_account, requested_name: None, file_stem: None }).await?;
     let commands = Arc::new(Commands::new(host.clone()));
-    let server = TestServer::start(host.clone(), commands.clone()).await?;
+    let server = TestServer::start(commands.clone()).await?;
 
     let connections = server.connect_clients(config.clients).await?;
     let (direct, over_http) = command_loads(config, &commands, &connections).await?;
@@ -227,15 +227,16 @@ where
 /// The server `cairn serve` runs, on a free loopback port.
 struct TestServer {
     address: SocketAddr,
+    state: Arc<ServerState>,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestServer {
-    async fn start(plugins: Arc<PluginHost>, commands: Arc<Commands>) -> anyhow::Result<Self> {
-        let state = Arc::new(ServerState { reader: cairn::read::Reader::live(&plugins), plugins, commands, projections: None, started: Instant::now(), metrics: None });
-        let options = ServeOptions { body_limit: 1 << 20, upload_limit: 64 << 20, request_timeout: Duration::from_secs(30) };
-        let router = cairn_http::router(state, Arc::new(TokenTable::default()), &options);
+    async fn start(commands: Arc<Commands>) -> anyhow::Result<Self> {
+        let options = ServeOptions { max_sse_clients: 10_000, ..ServeOptions::default() };
+        let state = Arc::new(ServerState::new(commands, None, None, &options));
+        let router = cairn_http::router(state.clone(), Arc::new(TokenTable::default()), &options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -246,7 +247,7 @@ impl TestServer {
                 })
                 .await
         });
-        Ok(Self { address, stop, task })
+        Ok(Self { address, state, stop, task })
     }
 
     async fn connect_clients(&self, clients: usize) -> anyhow::Result<Connections> {
@@ -258,9 +259,9 @@ impl TestServer {
     }
 
     async fn stop(self) {
+        // Ends the open SSE streams, so that the graceful shutdown finishes.
+        self.state.live.stop();
         self.stop.send_replace(true);
-        // Open SSE streams would hold a graceful shutdown forever.
-        self.task.abort();
         let _ = self.task.await;
     }
 }

@@ -2,7 +2,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cairn::import::{describe_json_error, parse_event_lines};
+use cairn::import::parse_event_lines;
 use cairn::store::{validate_append_located, Problem};
 use cairn::{AppendRequest, ExpectedVersion, JsonText, NewEvent, StoreError};
 use clap::Args;
@@ -137,7 +137,7 @@ fn parse_json(what: &str, text: &str, problems: &mut Vec<Problem>) -> Option<Jso
     match JsonText::parse(text) {
         Ok(json) => Some(json),
         Err(error) => {
-            problems.push(Problem::new(what, describe_json_error(&error)));
+            problems.push(Problem::new(what, format!("not valid JSON ({error})")));
             None
         }
     }

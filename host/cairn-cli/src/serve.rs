@@ -1,14 +1,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::exit::UsageError;
 use super::Cli;
-use cairn_http::{ServeOptions, ServerState, TokenTable};
+use cairn_http::{OriginPolicy, ServeOptions, ServerState, TokenTable};
 use cairn::replay::{ProjectionSupervisor, ReplayOptions};
 
 #[derive(Debug, Args)]
@@ -35,6 +35,15 @@ pub struct ServeArgs {
     /// active handler runs, including ones added while the server runs)
     #[arg(long)]
     no_projections: bool,
+    /// Live-stream (SSE) subscribers at once; more get 503
+    #[arg(long, env = "CAIRN_MAX_SSE_CLIENTS", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_sse_clients: u32,
+    /// Events a caught-up live-stream subscriber may fall behind the log's head before it is dropped (it resumes with Last-Event-ID)
+    #[arg(long, env = "CAIRN_SSE_MAX_LAG", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    sse_max_lag: u64,
+    /// An origin (scheme://host[:port]) besides the server's own whose pages may send state-changing requests; repeatable
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,15 +99,24 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default()));
     let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown, NEW_HANDLER_CHECK_INTERVAL)));
     let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
-    let state = Arc::new(ServerState { reader: cairn::read::Reader::live(&plugins), plugins: plugins.clone(), commands: commands.clone(), projections: supervisor, started: Instant::now(), metrics: Some(metrics) });
     let options = ServeOptions {
         body_limit: args.body_limit,
         upload_limit: args.upload_limit,
         request_timeout: Duration::from_millis(args.request_timeout),
+        max_sse_clients: args.max_sse_clients as usize,
+        sse_max_lag: args.sse_max_lag,
+        origins: OriginPolicy { allowed_origins: args.allowed_origins.clone(), loopback_hosts_only: tokens.is_empty() },
     };
-    let app = cairn_http::router(state, tokens, &options);
+    let state = Arc::new(ServerState::new(commands.clone(), supervisor, Some(metrics), &options));
+    let app = cairn_http::router(state.clone(), tokens, &options);
     println!("listening on http://{local}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("the server failed")?;
+    let stopping = async move {
+        shutdown_signal().await;
+        // Live streams never end by themselves; end them, or the graceful
+        // shutdown would wait for their clients forever.
+        state.live.stop();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(stopping).await.context("the server failed")?;
     // In-flight requests have finished; stop the projections between pages
     // (each committed page stands) and write pending snapshots.
     eprintln!("shutting down: finishing projections and snapshots");

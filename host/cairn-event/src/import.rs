@@ -106,10 +106,10 @@ pub fn describe_json_error(error: &serde_json::Error) -> String {
     }
 }
 
-/// One event in the same format as a line, from an already parsed JSON
-/// value (an HTTP body, say).
-pub fn parse_event_value(value: serde_json::Value) -> Result<NewEvent, String> {
-    let line: EventLine = serde_json::from_value(value).map_err(|error| describe_json_error(&error))?;
+/// One event in the same format as a line, from its text (an HTTP body,
+/// say); payload and metadata keep their bytes.
+pub fn parse_event_json(text: &str) -> Result<NewEvent, String> {
+    let line: EventLine = serde_json::from_str(text).map_err(|error| describe_json_error(&error))?;
     if line.stream_version == Some(0) {
         return Err("stream_version starts at 1".to_owned());
     }

@@ -15,6 +15,6 @@ mod problem;
 pub mod time;
 
 pub use event::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId, DEFAULT_SCHEMA_VERSION};
-pub use json::JsonText;
+pub use json::{JsonProblem, JsonText, MAX_JSON_DEPTH};
 pub use kind::{Classified, ErrorKind};
 pub use problem::Problem;

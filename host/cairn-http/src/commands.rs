@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
 use super::ServerState;
@@ -29,7 +30,7 @@ pub struct CommandBody {
     /// Copied onto the events: user_id, correlation_id, source and more.
     #[serde(default)]
     #[schema(value_type = Object)]
-    metadata: Option<Value>,
+    metadata: Option<Box<serde_json::value::RawValue>>,
     /// Makes the command idempotent: a re-sent id answers with the events
     /// it wrote the first time.
     #[serde(default)]
@@ -48,10 +49,11 @@ pub struct CommandBody {
 pub async fn execute(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
-    body: Result<Json<CommandBody>, JsonRejection>,
+    JsonBody(body): JsonBody<CommandBody>,
 ) -> Result<Json<cairn::command::CommandOutcome>, ApiError> {
-    let Json(body) = body?;
-    let metadata = body.metadata.unwrap_or_else(|| Value::Object(Default::default()));
+    // JsonBody validated the whole body strictly, so its parts are valid
+    // JSON text, kept as the client sent them.
+    let metadata = body.metadata.filter(|metadata| metadata.get() != "null").map_or_else(JsonText::empty_object, |metadata| JsonText::from_trusted(metadata.get().to_owned()));
     if !metadata.is_object() {
         return Err(ApiError::bad_request("metadata must be a JSON object"));
     }
@@ -63,7 +65,7 @@ pub async fn execute(
             .payload
             .filter(|payload| payload.get() != "null")
             .map_or_else(JsonText::empty_object, |payload| JsonText::from_trusted(payload.get().to_owned())),
-        metadata: JsonText::from_value(&metadata),
+        metadata,
         command_id: body.command_id,
     };
     Ok(Json(state.commands.execute(request).await?))

@@ -1,29 +1,48 @@
 //! The Event Service: append, query, one event, statistics, streams, and
 //! the live stream over Server-Sent Events.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::StatusCode;
 use axum::Json;
-use futures::{Stream, StreamExt};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
 use super::ServerState;
-use cairn::event::{AppendRequest, ExpectedVersion, StreamId};
+use std::collections::BTreeMap;
+
+use cairn::event::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId};
+use serde_json::value::RawValue;
 use cairn::store::{LogFilter, StreamRange};
 
 const DEFAULT_PAGE: usize = 100;
 const MAX_PAGE: usize = 10_000;
+
+/// A page of the log. Responses are serialized from these types straight to
+/// bytes, never through `serde_json::Value`, so an event stored before JSON
+/// validation was strict is written as stored instead of failing the page.
+#[derive(serde::Serialize)]
+pub struct EventPage {
+    events: Vec<RecordedEvent>,
+    /// The position to ask for the next page after; null on an empty page.
+    next_after: Option<u64>,
+}
+
+#[derive(serde::Serialize)]
+pub struct StreamPage {
+    aggregate_type: String,
+    aggregate_id: String,
+    /// The stream's current version.
+    version: u64,
+    events: Vec<RecordedEvent>,
+}
 
 /// The filters of `cairn log`; lists are comma-separated.
 #[derive(Debug, Deserialize, Default, IntoParams)]
@@ -46,17 +65,17 @@ pub struct EventQuery {
     /// Events before this instant (RFC 3339).
     until: Option<String>,
     /// Events after this global position: `next_after` of the previous page.
-    after: Option<u64>,
+    pub(crate) after: Option<u64>,
     /// Page size, 1 to 10,000 (100 by default).
     limit: Option<usize>,
 }
 
-pub(super) fn comma_list(text: &Option<String>) -> Vec<String> {
+pub(crate) fn comma_list(text: &Option<String>) -> Vec<String> {
     text.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned).collect()
 }
 
 impl EventQuery {
-    fn filter(&self) -> Result<LogFilter, ApiError> {
+    pub(crate) fn filter(&self) -> Result<LogFilter, ApiError> {
         let mut problems = Vec::new();
         let mut time = |name: &str, text: &Option<String>| {
             text.as_deref().and_then(|text| cairn::time::parse_rfc3339(text).map_err(|error| problems.push(format!("{name}: {error}"))).ok())
@@ -83,6 +102,23 @@ impl EventQuery {
     }
 }
 
+/// One event of `POST /events`: the fields of a `cairn log` line, kept as
+/// the client sent them (payload and metadata byte for byte), and an
+/// optional `expected_version` beside them.
+fn event_from_body(body: &RawValue) -> Result<(NewEvent, ExpectedVersion), ApiError> {
+    let mut fields: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(body.get()).map_err(|_| ApiError::bad_request("the body must be one JSON object: an event"))?;
+    let expected = match fields.remove("expected_version") {
+        Some(raw) => expected_version(Some(&serde_json::from_str::<Value>(raw.get()).map_err(|error| ApiError::bad_request(error.to_string()))?))?,
+        None => ExpectedVersion::Any,
+    };
+    // The remaining fields go back together as they came: each value is
+    // the client's own text, so payloads keep their bytes and key order.
+    let line = serde_json::to_string(&fields).map_err(|error| ApiError::bad_request(error.to_string()))?;
+    let event = cairn::import::parse_event_json(&line).map_err(ApiError::bad_request)?;
+    Ok((event, expected))
+}
+
 fn expected_version(value: Option<&Value>) -> Result<ExpectedVersion, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(ExpectedVersion::Any),
@@ -99,13 +135,10 @@ fn expected_version(value: Option<&Value>) -> Result<ExpectedVersion, ApiError> 
 #[utoipa::path(post, path = "/events", tag = "events",
     request_body(content = Object, description = "One event: aggregate_type, aggregate_id, event_type, payload and optional metadata fields, with expected_version"),
     responses((status = 201, description = "The recorded event", body = Object), (status = 400, body = ErrorBody), (status = 409, description = "The stream is not at the expected version", body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn append_one(State(state): State<Arc<ServerState>>, body: Result<Json<Value>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(mut body) = body?;
-    let object = body.as_object_mut().ok_or_else(|| ApiError::bad_request("the body must be one JSON object: an event"))?;
-    let expected = expected_version(object.remove("expected_version").as_ref())?;
-    let event = cairn::import::parse_event_value(body).map_err(ApiError::bad_request)?;
+pub async fn append_one(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<Box<RawValue>>) -> Result<(StatusCode, Json<AppendOutcome>), ApiError> {
+    let (event, expected) = event_from_body(&body)?;
     let outcome = state.store().append(AppendRequest::to_stream(expected, vec![event])).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(&outcome).expect("outcomes serialise"))))
+    Ok((StatusCode::CREATED, Json(outcome)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -113,7 +146,7 @@ pub async fn append_one(State(state): State<Arc<ServerState>>, body: Result<Json
 pub struct BatchBody {
     /// Events in the shape of `POST /events`, without expected_version.
     #[schema(value_type = Vec<Object>)]
-    events: Vec<Value>,
+    events: Vec<Box<RawValue>>,
     #[serde(default)]
     expectations: Vec<Expectation>,
 }
@@ -134,12 +167,11 @@ struct Expectation {
 /// nothing is written.
 #[utoipa::path(post, path = "/events/batch", tag = "events", request_body = BatchBody,
     responses((status = 201, description = "The recorded events", body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn append_batch(State(state): State<Arc<ServerState>>, body: Result<Json<BatchBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body?;
+pub async fn append_batch(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<BatchBody>) -> Result<(StatusCode, Json<AppendOutcome>), ApiError> {
     let mut problems = Vec::new();
     let mut events = Vec::new();
-    for (index, value) in body.events.into_iter().enumerate() {
-        match cairn::import::parse_event_value(value) {
+    for (index, event) in body.events.iter().enumerate() {
+        match cairn::import::parse_event_json(event.get()) {
             Ok(event) => events.push(event),
             Err(problem) => problems.push(format!("event {index}: {problem}")),
         }
@@ -158,7 +190,7 @@ pub async fn append_batch(State(state): State<Arc<ServerState>>, body: Result<Js
         return Err(ApiError::bad_request(problems.join("; ")));
     }
     let outcome = state.store().append(AppendRequest { events, expectations }).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::to_value(&outcome).expect("outcomes serialise"))))
+    Ok((StatusCode::CREATED, Json(outcome)))
 }
 
 /// Query the log
@@ -167,30 +199,30 @@ pub async fn append_batch(State(state): State<Arc<ServerState>>, body: Result<Js
 /// from. Events are upcast by the active migrators.
 #[utoipa::path(get, path = "/events", tag = "events", params(EventQuery),
     responses((status = 200, description = "`events` and `next_after`", body = Object), (status = 400, body = ErrorBody)))]
-pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<EventQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<EventQuery>, QueryRejection>) -> Result<Json<EventPage>, ApiError> {
     let Query(query) = query?;
     let filter = query.filter()?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let events = state.reader.log(&filter, query.after.unwrap_or(0), limit).await?;
     let next_after = events.last().map(|event| event.global_position);
-    Ok(Json(json!({ "events": events, "next_after": next_after })))
+    Ok(Json(EventPage { events, next_after }))
 }
 
 /// One event by id
 #[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = String, Path, description = "The event's UUID")),
     responses((status = 200, description = "The event", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<RecordedEvent>, ApiError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a UUID")))?;
     let event = state.reader.event(id).await?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
-    Ok(Json(serde_json::to_value(&event).expect("events serialise")))
+    Ok(Json(event))
 }
 
 /// Statistics of the log
 #[utoipa::path(get, path = "/events/stats", tag = "events",
     responses((status = 200, description = "Totals by aggregate type and event type, streams, first and last event", body = Object)))]
-pub async fn statistics(State(state): State<Arc<ServerState>>) -> Result<Json<Value>, ApiError> {
+pub async fn statistics(State(state): State<Arc<ServerState>>) -> Result<Json<cairn::store::StoreStatistics>, ApiError> {
     let statistics = state.store().statistics().await?;
-    Ok(Json(serde_json::to_value(&statistics).expect("statistics serialise")))
+    Ok(Json(statistics))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -209,44 +241,11 @@ pub async fn stream(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
     query: Result<Query<StreamQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StreamPage>, ApiError> {
     let Query(query) = query?;
     let stream = StreamId::new(&aggregate_type, &aggregate_id);
     let range = StreamRange { from_version: query.from_version, to_version: query.to_version, limit: None };
     let events = state.reader.stream(&stream, &range).await?;
     let version = state.store().stream_version(&stream).await?;
-    Ok(Json(json!({ "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "version": version, "events": events })))
-}
-
-/// Follow the log live (Server-Sent Events)
-///
-/// Each message's id is the event's global position; a client that
-/// reconnects with `Last-Event-ID` (or `?after=`) resumes right after it.
-/// Heartbeat comments keep idle connections open.
-#[utoipa::path(get, path = "/events/stream", tag = "events", params(EventQuery, ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this global position")),
-    responses((status = 200, description = "`event` messages with one event each as data", content_type = "text/event-stream", body = String), (status = 400, body = ErrorBody)))]
-pub async fn live(
-    State(state): State<Arc<ServerState>>,
-    headers: HeaderMap,
-    query: Result<Query<EventQuery>, QueryRejection>,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let Query(query) = query?;
-    let filter = query.filter()?;
-    let resume_from = match headers.get("last-event-id").map(|value| value.to_str().map(str::parse::<u64>)) {
-        Some(Ok(Ok(position))) => Some(position),
-        Some(_) => return Err(ApiError::bad_request("Last-Event-ID must be a global position (a whole number)")),
-        None => None,
-    };
-    let after = resume_from.or(query.after).unwrap_or(0);
-    let events = state.reader.follow(filter, after, 500).map(|event| {
-        let message = match event {
-            Ok(event) => SseEvent::default().id(event.global_position.to_string()).event("event").data(serde_json::to_string(&event).expect("events serialise")),
-            Err(error) => {
-                let error = ApiError::from(error);
-                SseEvent::default().event("error").data(json!({ "error": { "code": error.code, "message": error.message } }).to_string())
-            }
-        };
-        Ok(message)
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("heartbeat")))
+    Ok(Json(StreamPage { aggregate_type, aggregate_id, version, events }))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::events::comma_list;
 use super::openapi::ErrorBody;
@@ -41,6 +42,15 @@ pub struct AuditQuery {
     limit: Option<usize>,
 }
 
+/// One page of an audit trail: `entries` and `next_after`, beside the stream.
+#[derive(serde::Serialize)]
+pub struct AuditAnswer {
+    aggregate_type: String,
+    aggregate_id: String,
+    #[serde(flatten)]
+    page: cairn::read::AuditPage,
+}
+
 /// An aggregate's audit trail
 #[utoipa::path(get, path = "/aggregates/{aggregate_type}/{aggregate_id}/audit", tag = "aggregates",
     params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path), AuditQuery),
@@ -49,7 +59,7 @@ pub async fn audit(
     State(state): State<Arc<ServerState>>,
     Path((aggregate_type, aggregate_id)): Path<(String, String)>,
     query: Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditAnswer>, ApiError> {
     let Query(query) = query?;
     let mut problems = Vec::new();
     let mut time = |name: &str, text: &Option<String>| {
@@ -64,12 +74,7 @@ pub async fn audit(
     let limit = query.limit.unwrap_or(DEFAULT_AUDIT_PAGE).clamp(1, MAX_AUDIT_PAGE);
     let stream = StreamId::new(&aggregate_type, &aggregate_id);
     let page = state.reader.audit(&stream, &audit, query.after.unwrap_or(0), limit).await?;
-    Ok(Json(json!({
-        "aggregate_type": aggregate_type,
-        "aggregate_id": aggregate_id,
-        "entries": page.entries,
-        "next_after": page.next_after,
-    })))
+    Ok(Json(AuditAnswer { aggregate_type, aggregate_id, page }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -85,8 +90,7 @@ pub struct SnapshotBody {
 /// Write a snapshot of an aggregate now
 #[utoipa::path(post, path = "/snapshots", tag = "aggregates", request_body = SnapshotBody,
     responses((status = 201, description = "The state written, with its stream version and plugin version", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_snapshot(State(state): State<Arc<ServerState>>, body: Result<Json<SnapshotBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body?;
+pub async fn create_snapshot(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<SnapshotBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let written = state.commands.create_snapshot(&body.aggregate_type, &body.aggregate_id, body.at_version).await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(&written).expect("states serialise"))))
 }
@@ -120,8 +124,7 @@ pub struct SequenceBody {
 /// Check that a stream holds exactly the expected event types
 #[utoipa::path(post, path = "/validate-sequence", tag = "aggregates", request_body = SequenceBody,
     responses((status = 200, description = "`is_valid`, and each position where expected and actual differ", body = Object), (status = 400, body = ErrorBody)))]
-pub async fn validate_sequence(State(state): State<Arc<ServerState>>, body: Result<Json<SequenceBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body?;
+pub async fn validate_sequence(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<SequenceBody>) -> Result<Json<Value>, ApiError> {
     if let Some(index) = body.expected.iter().position(|name| name.trim().is_empty()) {
         return Err(ApiError::bad_request(format!("expected[{index}] is empty; list event types such as [\"AccountOpened\", \"MoneyDeposited\"]")));
     }

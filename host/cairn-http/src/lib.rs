@@ -11,11 +11,14 @@
 //!   only.
 
 mod auth;
+mod body;
 mod commands;
 mod error;
 mod events;
+mod guard;
 mod health;
 mod history;
+mod live;
 mod openapi;
 mod operations;
 mod plugins;
@@ -32,6 +35,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::{hash_token, Scope, TokenTable};
+pub use guard::OriginPolicy;
+pub use live::LiveStreams;
 pub use error::{status_of, ApiError};
 
 use cairn::command::Commands;
@@ -49,9 +54,29 @@ pub struct ServerState {
     pub started: Instant,
     /// The Prometheus recorder's handle, when this process installed one.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Live-stream subscribers, their limits and the signal that ends them.
+    pub live: LiveStreams,
 }
 
 impl ServerState {
+    pub fn new(
+        commands: Arc<Commands>,
+        projections: Option<Arc<cairn::replay::ProjectionSupervisor>>,
+        metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+        options: &ServeOptions,
+    ) -> Self {
+        let plugins = commands.plugins().clone();
+        Self {
+            reader: cairn::read::Reader::live(&plugins),
+            plugins,
+            commands,
+            projections,
+            started: Instant::now(),
+            metrics,
+            live: LiveStreams::new(options.max_sse_clients, options.sse_max_lag),
+        }
+    }
+
     fn store(&self) -> &Arc<dyn EventStore> {
         self.plugins.store()
     }
@@ -63,6 +88,24 @@ pub struct ServeOptions {
     /// The body limit of `POST /plugins`, which carries a component.
     pub upload_limit: usize,
     pub request_timeout: Duration,
+    /// Live-stream subscribers at once.
+    pub max_sse_clients: usize,
+    /// Events a caught-up subscriber may fall behind before it is dropped.
+    pub sse_max_lag: u64,
+    pub origins: OriginPolicy,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            body_limit: 1 << 20,
+            upload_limit: 64 << 20,
+            request_timeout: Duration::from_secs(30),
+            max_sse_clients: 256,
+            sse_max_lag: 10_000,
+            origins: OriginPolicy::default(),
+        }
+    }
 }
 
 /// Routes that need `scope`, marked so in the OpenAPI document too.
@@ -109,14 +152,17 @@ pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeO
         .merge(open)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, options.request_timeout));
     // The live stream is long-lived, so it sits outside the request timeout.
-    let live = scoped(OpenApiRouter::new().routes(routes!(events::live)), Scope::Read, &tokens);
+    let live = scoped(OpenApiRouter::new().routes(routes!(live::live)), Scope::Read, &tokens);
     let (routes, document) = timed.merge(live).split_for_parts();
     let document = Arc::new(document.to_pretty_json().expect("the OpenAPI document serialises"));
     routes
         .route("/openapi.json", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }))
+        .layer(axum::middleware::from_fn(guard::json_refusals))
         .layer(axum::middleware::from_fn(count_request))
         .fallback(|| async { ApiError::not_found("no such route; GET /openapi.json lists them") })
         .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(axum::middleware::from_fn_with_state(options.origins.clone(), guard::same_origin))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(guard::panic_response))
         .with_state(state)
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::JsonBody;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
 use super::ServerState;
@@ -122,8 +123,7 @@ pub struct ReplayBody {
 /// Answers 202 with the job's id at once; `GET /replay/{id}` follows it.
 #[utoipa::path(post, path = "/replay", tag = "replay", request_body = ReplayBody,
     responses((status = 202, description = "The job's id and where to follow it", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn start_replay(State(state): State<Arc<ServerState>>, body: Result<Json<ReplayBody>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(body) = body?;
+pub async fn start_replay(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<ReplayBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut problems = Vec::new();
     if body.handlers.is_empty() {
         problems.push("name at least one handler in handlers".to_owned());

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -43,10 +43,22 @@ fn record_json(record: &cairn::store::PluginVersionRecord) -> Value {
         (status = 422, description = "Refused: not a component, wrong world, forbidden imports, or in conflict with active plugins", body = ErrorBody)))]
 pub async fn upload(
     State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
     query: Result<Query<UploadQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Query(query) = query?;
+    // A form or `text/plain` post from another site's page needs no CORS
+    // preflight; a component's own content types do.
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != "application/wasm" && essence != "application/octet-stream" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the component with `content-type: application/wasm` (curl: -H 'content-type: application/wasm' --data-binary @plugin.wasm)",
+        ));
+    }
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the component is larger than the server accepts (--upload-limit)")

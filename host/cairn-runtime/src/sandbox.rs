@@ -206,8 +206,8 @@ impl PluginState {
     }
 
     pub(crate) fn read_model_put(&mut self, collection: &str, key: &str, value: String) -> wasmtime::Result<()> {
-        if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(&value) {
-            return Err(wasmtime::format_err!("read model {collection}/{key}: the value is not JSON ({error})"));
+        if let Err(problem) = cairn_event::json::validate(&value) {
+            return Err(wasmtime::format_err!("read model {collection}/{key}: the value is not acceptable JSON ({problem})"));
         }
         let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(collection))?;
         access.put(collection, key, value).map_err(|error| wasmtime::format_err!("read model {collection}/{key}: {error}"))

@@ -34,7 +34,7 @@ fn fixture_lines(name: &str) -> Vec<Value> {
 }
 
 async fn append_user_events(store: &Arc<dyn EventStore>) {
-    let events = fixture_lines("user-events.jsonl").into_iter().map(|line| cairn::import::parse_event_value(line).unwrap()).collect();
+    let events = fixture_lines("user-events.jsonl").into_iter().map(|line| cairn::import::parse_event_json(&line.to_string()).unwrap()).collect();
     store.append(AppendRequest { events, expectations: Vec::new() }).await.unwrap();
 }
 
