@@ -153,6 +153,7 @@ compile_error!("enable exactly one of the cairn-sdk features `aggregate`, `migra
 
 mod error;
 mod event;
+pub mod log;
 
 #[cfg(feature = "aggregate")]
 mod aggregate;

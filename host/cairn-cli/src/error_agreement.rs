@@ -61,6 +61,7 @@ fn call_errors() -> Vec<PluginCallError> {
         FailureReason::OutOfMemory(64),
         FailureReason::Trap("unreachable".into()),
         FailureReason::Malformed("not JSON".into()),
+        FailureReason::OverLimit("it decided 20000 events".into()),
         FailureReason::Rejected("insufficient funds".into()),
         FailureReason::Invalid("unknown command".into()),
         FailureReason::Internal("bug".into()),
@@ -71,6 +72,7 @@ fn call_errors() -> Vec<PluginCallError> {
             | FailureReason::OutOfMemory(_)
             | FailureReason::Trap(_)
             | FailureReason::Malformed(_)
+            | FailureReason::OverLimit(_)
             | FailureReason::Rejected(_)
             | FailureReason::Invalid(_)
             | FailureReason::Internal(_) => {}

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use cairn::plugins::PluginHost;
-use cairn::runtime::{PluginRuntime, RuntimeConfig};
+use cairn::runtime::{OutputLimits, PluginRuntime, RuntimeConfig};
 use cairn::store::{self, StoreLimits, StoreUrl};
 use cairn::EventStore;
 use clap::{Parser, Subcommand};
@@ -53,6 +53,26 @@ pub struct Cli {
     /// CPU time one plugin call may take, in milliseconds
     #[arg(long, global = true, env = "CAIRN_PLUGIN_TIME_LIMIT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     plugin_time_limit_ms: u64,
+
+    /// Calls of one plugin version that run at once; more wait their turn without holding a thread [default: 2 per core]
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    plugin_concurrency: Option<u32>,
+
+    /// Events one `decide` may propose
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_MAX_EVENTS", default_value_t = OutputLimits::default().events_per_decision as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    plugin_max_events: u64,
+
+    /// Bytes one plugin answer may carry: a state, a decision's payloads, a migrated event
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_MAX_ANSWER_BYTES", default_value_t = OutputLimits::default().answer_bytes as u64, value_parser = clap::value_parser!(u64).range(1024..=1_073_741_824))]
+    plugin_max_answer_bytes: u64,
+
+    /// Read-model writes one handler call may make
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_MAX_READ_MODEL_WRITES", default_value_t = OutputLimits::default().read_model_writes_per_call as u64, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    plugin_max_read_model_writes: u64,
+
+    /// Bytes one plugin call may write to the host's log
+    #[arg(long, global = true, env = "CAIRN_PLUGIN_MAX_LOG_BYTES", default_value_t = OutputLimits::default().log_bytes_per_call as u64, value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    plugin_max_log_bytes: u64,
 
     /// Where compiled plugins are cached [default: $XDG_CACHE_HOME/cairn/compiled or ~/.cache/cairn/compiled]
     #[arg(long, global = true, env = "CAIRN_CACHE_DIR", value_name = "DIR")]
@@ -150,6 +170,13 @@ impl Cli {
                 None
             } else {
                 self.compile_cache.clone().or(defaults.cache_directory)
+            },
+            concurrent_calls_per_plugin: self.plugin_concurrency.map_or(defaults.concurrent_calls_per_plugin, |calls| calls as usize),
+            output: OutputLimits {
+                events_per_decision: self.plugin_max_events as usize,
+                answer_bytes: self.plugin_max_answer_bytes as usize,
+                read_model_writes_per_call: self.plugin_max_read_model_writes as usize,
+                log_bytes_per_call: self.plugin_max_log_bytes as usize,
             },
             ..defaults
         }

@@ -25,6 +25,16 @@ pub struct ListQuery {
     prefix: Option<String>,
     /// 1 to 10,000 (100 by default).
     limit: Option<usize>,
+    /// A generation other than the live one, such as a filtered replay's.
+    generation: Option<u64>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentQuery {
+    /// A generation other than the live one, such as a filtered replay's.
+    generation: Option<u64>,
 }
 
 fn parse_document(text: &str) -> Value {
@@ -33,10 +43,15 @@ fn parse_document(text: &str) -> Value {
 
 /// One read-model document
 #[utoipa::path(get, path = "/read-models/{handler}/{collection}/{key}", tag = "replay",
-    params(("handler" = String, Path), ("collection" = String, Path), ("key" = String, Path)),
+    params(("handler" = String, Path), ("collection" = String, Path), ("key" = String, Path), DocumentQuery),
     responses((status = 200, description = "The document as the handler wrote it", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn read_model(State(state): State<Arc<ServerState>>, Path((handler, collection, key)): Path<(String, String, String)>) -> Result<Json<Value>, ApiError> {
-    let document = state.store().read_model_get(&handler, None, &collection, &key).await?;
+pub async fn read_model(
+    State(state): State<Arc<ServerState>>,
+    Path((handler, collection, key)): Path<(String, String, String)>,
+    query: Result<Query<DocumentQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query?;
+    let document = state.store().read_model_get(&handler, query.generation, &collection, &key).await?;
     let document = document.ok_or_else(|| ApiError::not_found(format!("no document {collection}/{key} in the read model of {handler}")))?;
     Ok(Json(parse_document(&document)))
 }
@@ -52,7 +67,7 @@ pub async fn read_models(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
-    let documents = state.store().read_model_list(&handler, None, &collection, query.prefix.as_deref().unwrap_or(""), limit).await?;
+    let documents = state.store().read_model_list(&handler, query.generation, &collection, query.prefix.as_deref().unwrap_or(""), limit).await?;
     let documents: Vec<Value> = documents.iter().map(|(key, value)| json!({ "key": key, "value": parse_document(value) })).collect();
     Ok(Json(json!({ "documents": documents })))
 }

@@ -43,6 +43,17 @@ impl AggregatePlugin {
         self.instances.plugin_name()
     }
 
+    /// How many calls of this version run at once; callers wait here,
+    /// asynchronously, before they take a thread for a call.
+    pub fn gate(&self) -> &crate::CallGate {
+        self.instances.gate()
+    }
+
+    /// Bytes of events one call should carry at most (see `InstancePool`).
+    pub fn event_bytes_per_call(&self) -> usize {
+        self.instances.event_bytes_per_call()
+    }
+
     pub fn content_hash(&self) -> &str {
         &self.content_hash
     }
@@ -53,18 +64,26 @@ impl AggregatePlugin {
 
     pub fn initial_state(&self, aggregate_id: &str) -> Result<JsonText, PluginCallError> {
         let state = self.instances.call("initial-state", |store, bindings| bindings.initial_state(store, aggregate_id))?;
+        self.check_size("initial-state", "the state", state.len())?;
         JsonText::parse(state).map_err(|error| self.malformed("initial-state", format!("the state is not JSON: {error}")))
     }
 
     pub fn apply(&self, state: &JsonText, events: &[RecordedEvent]) -> Result<JsonText, PluginCallError> {
         let reply = self.instances.call("apply", |store, bindings| bindings.apply(store, state.as_str(), events))?;
         let state = reply.map_err(|reply| self.refused("apply", reply))?;
+        self.check_size("apply", "the state", state.len())?;
         JsonText::parse(state).map_err(|error| self.malformed("apply", format!("the state is not JSON: {error}")))
     }
 
     pub fn decide(&self, state: &JsonText, command: &CommandInput) -> Result<Vec<CheckedEvent>, PluginCallError> {
         let reply = self.instances.call("decide", |store, bindings| bindings.decide(store, state.as_str(), command))?;
         let proposed = reply.map_err(|reply| self.refused("decide", reply))?;
+        let limits = self.instances.output_limits();
+        if proposed.len() > limits.events_per_decision {
+            let message = format!("it decided {} events, more than the limit of {} for one command (--plugin-max-events)", proposed.len(), limits.events_per_decision);
+            return Err(self.instances.failure("decide", FailureReason::OverLimit(message)));
+        }
+        self.check_size("decide", "the decided payloads", proposed.iter().map(|event| event.payload.len()).sum())?;
         let mut checked = Vec::with_capacity(proposed.len());
         let mut problems = Vec::new();
         for (index, event) in proposed.into_iter().enumerate() {
@@ -77,6 +96,16 @@ impl AggregatePlugin {
             return Err(self.malformed("decide", problems.join("; ")));
         }
         Ok(checked)
+    }
+
+    /// Refuses an answer of more bytes than `--plugin-max-answer-bytes`.
+    fn check_size(&self, function: &'static str, what: &str, bytes: usize) -> Result<(), PluginCallError> {
+        let limit = self.instances.output_limits().answer_bytes;
+        if bytes <= limit {
+            return Ok(());
+        }
+        let message = format!("{what} came to {bytes} bytes, over the limit of {limit} for one answer (--plugin-max-answer-bytes)");
+        Err(self.instances.failure(function, FailureReason::OverLimit(message)))
     }
 
     fn malformed(&self, function: &'static str, message: impl Into<String>) -> PluginCallError {

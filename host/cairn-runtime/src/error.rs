@@ -21,6 +21,8 @@ pub enum FailureReason {
     #[error("it returned malformed data: {0}")]
     Malformed(String),
     #[error("{0}")]
+    OverLimit(String),
+    #[error("{0}")]
     Rejected(String),
     #[error("it could not understand its input: {0}")]
     Invalid(String),

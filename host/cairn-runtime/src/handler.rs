@@ -39,6 +39,17 @@ impl HandlerPlugin {
         self.instances.plugin_name()
     }
 
+    /// How many calls of this version run at once; callers wait here,
+    /// asynchronously, before they take a thread for a call.
+    pub fn gate(&self) -> &crate::CallGate {
+        self.instances.gate()
+    }
+
+    /// Bytes of events one call should carry at most (see `InstancePool`).
+    pub fn event_bytes_per_call(&self) -> usize {
+        self.instances.event_bytes_per_call()
+    }
+
     /// Hands `events` to the plugin in one call, with `read_models` behind
     /// its `read-model` imports, and gives `read_models` back. A failure says
     /// which event failed when the plugin said so (`Some(index)`); a trap or

@@ -12,15 +12,18 @@
 mod aggregate;
 mod bindings;
 mod cache;
+mod clock;
+mod config;
+mod gate;
 mod error;
 mod handler;
+mod limits;
 mod migrator;
 mod pool;
 mod sandbox;
 mod telemetry;
 pub mod types;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -34,33 +37,12 @@ pub use handler::HandlerPlugin;
 pub use migrator::MigratorPlugin;
 use sandbox::PluginState;
 pub use telemetry::{PLUGIN_CALLS, PLUGIN_CALL_DURATION};
+pub use config::{OutputLimits, RuntimeConfig};
+pub use gate::{CallGate, CallPermit, GateReading};
 pub use types::ContractVersion;
 
 /// How often the CPU-time clock ticks; a call's limit is a number of ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-#[derive(Debug, Clone)]
-pub struct RuntimeConfig {
-    /// Linear memory one instance may use.
-    pub memory_limit_bytes: usize,
-    /// CPU time one call may take.
-    pub call_time_limit: Duration,
-    /// Where compiled components are kept; `None` disables the cache.
-    pub cache_directory: Option<PathBuf>,
-    /// Idle instances kept per plugin for reuse.
-    pub idle_instances_per_plugin: usize,
-}
-
-impl Default for RuntimeConfig {
-    fn default() -> Self {
-        Self {
-            memory_limit_bytes: 64 * 1024 * 1024,
-            call_time_limit: Duration::from_secs(1),
-            cache_directory: default_cache_directory(),
-            idle_instances_per_plugin: 4,
-        }
-    }
-}
 
 /// The Cairn worlds a component can export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -127,6 +109,7 @@ impl PluginRuntime {
         let mut linker = Linker::new(&engine);
         let link = |result: wasmtime::Result<()>| result.map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")));
         link(wasmtime_wasi::p2::add_to_linker_sync(&mut linker))?;
+        link(clock::shadow_monotonic_clock(&mut linker))?;
         link(bindings::add_imports(&mut linker))?;
         let runtime = Arc::new(Self { engine, linker, config });
         start_epoch_ticker(Arc::downgrade(&runtime));

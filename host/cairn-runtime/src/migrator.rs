@@ -52,6 +52,12 @@ impl MigratorPlugin {
         self.instances.plugin_name()
     }
 
+    /// How many calls of this version run at once; callers wait here,
+    /// asynchronously, before they take a thread for a call.
+    pub fn gate(&self) -> &crate::CallGate {
+        self.instances.gate()
+    }
+
     /// Runs one step on each event, on one instance: `to_versions[i]` is the
     /// version event `i` must come back with. The first failure stops the
     /// batch and reports which event it was; nothing the plugin returned is
@@ -82,6 +88,11 @@ impl MigratorPlugin {
             .zip(events.iter().zip(to_versions))
             .enumerate()
             .map(|(index, (reply, (original, to_version)))| {
+                let limit = self.instances.output_limits().answer_bytes;
+                if reply.payload.len() + reply.metadata.len() > limit {
+                    let message = format!("the migrated event came to {} bytes, over the limit of {limit} for one answer (--plugin-max-answer-bytes)", reply.payload.len() + reply.metadata.len());
+                    return Err((index, self.instances.failure("migrate", FailureReason::OverLimit(message))));
+                }
                 check_migrated(original, reply, to_version)
                     .map_err(|problem| (index, self.instances.failure("migrate", FailureReason::Malformed(problem))))
             })

@@ -23,6 +23,7 @@ type Instance<B> = (Store<PluginState>, B);
 pub(crate) struct InstancePool<P: WorldPre> {
     runtime: Arc<PluginRuntime>,
     plugin_name: String,
+    gate: crate::CallGate,
     pre: P,
     idle: Mutex<Vec<Instance<P::Bindings>>>,
 }
@@ -39,11 +40,28 @@ impl<P: WorldPre> InstancePool<P> {
     ) -> Result<Self, PluginLoadError> {
         let instance_pre = runtime.instantiate_pre(&compiled.component)?;
         let pre = link(compiled.contract, instance_pre).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
-        Ok(Self { runtime, plugin_name: plugin_name.to_owned(), pre, idle: Mutex::new(Vec::new()) })
+        let gate = crate::CallGate::new(runtime.config.concurrent_calls_per_plugin);
+        Ok(Self { runtime, plugin_name: plugin_name.to_owned(), gate, pre, idle: Mutex::new(Vec::new()) })
     }
 
     pub fn plugin_name(&self) -> &str {
         &self.plugin_name
+    }
+
+    /// How many calls of this plugin version run at once.
+    pub fn gate(&self) -> &crate::CallGate {
+        &self.gate
+    }
+
+    /// Bytes of events one call should carry at most: an eighth of the
+    /// instance's memory, so that the plugin's copy and what it builds from
+    /// it fit.
+    pub fn event_bytes_per_call(&self) -> usize {
+        self.runtime.config.memory_limit_bytes / 8
+    }
+
+    pub fn output_limits(&self) -> &crate::OutputLimits {
+        &self.runtime.config.output
     }
 
     /// The CPU deadline for one call, for bodies that make several calls.
@@ -65,8 +83,15 @@ impl<P: WorldPre> InstancePool<P> {
             None => self.instantiate(function).inspect_err(|error| crate::telemetry::plugin_called(&self.plugin_name, function, Some(&error.reason), started.elapsed()))?,
         };
         store.set_epoch_deadline(self.runtime.epoch_deadline_ticks());
+        store.data_mut().budget.reset();
         let result = body(&mut store, &bindings);
         let output_has_room = store.data_mut().flush_output();
+        // Over a limit: the call fails even if the plugin answered, and the
+        // instance (which may hold the excess) is not reused.
+        let result = match store.data_mut().budget.over.take() {
+            Some(limit) => Err(wasmtime::Error::new(OverLimit(limit))),
+            None => result,
+        };
         match result {
             Ok(value) => {
                 crate::telemetry::plugin_called(&self.plugin_name, function, None, started.elapsed());
@@ -89,9 +114,9 @@ impl<P: WorldPre> InstancePool<P> {
     }
 
     fn instantiate(&self, function: &'static str) -> Result<Instance<P::Bindings>, PluginCallError> {
-        let state = PluginState::new(&self.plugin_name, self.runtime.config.memory_limit_bytes);
+        let state = PluginState::new(&self.plugin_name, self.runtime.config.memory_limit_bytes, self.runtime.config.output.clone());
         let mut store = Store::new(&self.runtime.engine, state);
-        store.limiter(|state| &mut state.memory);
+        store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.runtime.epoch_deadline_ticks());
         match self.pre.instantiate_into(&mut store) {
             Ok(bindings) => Ok((store, bindings)),
@@ -104,7 +129,9 @@ impl<P: WorldPre> InstancePool<P> {
 
     fn classify(&self, function: &'static str, store: &Store<PluginState>, error: wasmtime::Error) -> PluginCallError {
         let config = &self.runtime.config;
-        let reason = if store.data().memory.exceeded {
+        let reason = if let Some(OverLimit(limit)) = error.downcast_ref::<OverLimit>() {
+            FailureReason::OverLimit(limit.clone())
+        } else if store.data().limits.exceeded == Some(crate::limits::Exceeded::Memory) {
             FailureReason::OutOfMemory((config.memory_limit_bytes / (1024 * 1024)) as u64)
         } else if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
             FailureReason::Timeout(config.call_time_limit)
@@ -116,6 +143,18 @@ impl<P: WorldPre> InstancePool<P> {
         self.failure(function, reason)
     }
 }
+
+/// A call that went over one of the output limits; the text names it.
+#[derive(Debug)]
+struct OverLimit(String);
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OverLimit {}
 
 /// The trap's own message, without the wasm backtrace (the host log has
 /// it), and what the plugin wrote to stderr, where a panic message lands.

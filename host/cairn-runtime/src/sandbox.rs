@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::ResourceLimiter;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -21,7 +20,8 @@ pub struct PluginState {
     plugin_name: String,
     wasi: WasiCtx,
     table: ResourceTable,
-    pub(crate) memory: MemoryCap,
+    pub(crate) limits: crate::limits::InstanceLimits,
+    pub(crate) budget: crate::limits::CallBudget,
     stdout: OutputCapture,
     stderr: OutputCapture,
     /// What the plugin wrote to stderr during the last call: a panicking
@@ -56,27 +56,6 @@ impl OutputCapture {
     }
 }
 
-/// Caps linear memory and remembers whether the cap was hit, so that the
-/// resulting trap can be reported as what it is.
-pub(crate) struct MemoryCap {
-    pub limit_bytes: usize,
-    pub exceeded: bool,
-}
-
-impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.limit_bytes {
-            self.exceeded = true;
-            return Err(wasmtime::format_err!("memory limit of {} bytes reached", self.limit_bytes));
-        }
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
-    }
-}
-
 struct FixedWallClock;
 
 impl HostWallClock for FixedWallClock {
@@ -102,7 +81,7 @@ impl HostMonotonicClock for FixedMonotonicClock {
 }
 
 impl PluginState {
-    pub fn new(plugin_name: &str, memory_limit_bytes: usize) -> Self {
+    pub fn new(plugin_name: &str, memory_limit_bytes: usize, output: crate::OutputLimits) -> Self {
         let stdout = OutputCapture::new();
         let stderr = OutputCapture::new();
         let mut builder = WasiCtxBuilder::new();
@@ -120,7 +99,8 @@ impl PluginState {
             plugin_name: plugin_name.to_owned(),
             wasi: builder.build(),
             table: ResourceTable::new(),
-            memory: MemoryCap { limit_bytes: memory_limit_bytes, exceeded: false },
+            limits: crate::limits::InstanceLimits::new(memory_limit_bytes),
+            budget: crate::limits::CallBudget::new(output),
             stdout,
             stderr,
             last_call_stderr: String::new(),
@@ -167,6 +147,12 @@ impl PluginState {
     }
 }
 
+impl PluginState {
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
@@ -187,6 +173,9 @@ pub(crate) enum LogLevel {
 /// generated import traits (in `bindings`) delegate here.
 impl PluginState {
     pub(crate) fn write_log(&mut self, level: LogLevel, message: &str) {
+        if !self.budget.log(message.len()) {
+            return;
+        }
         let plugin = self.plugin_name.as_str();
         match level {
             LogLevel::Trace => tracing::trace!(target: "cairn::plugin", plugin, "{message}"),
@@ -209,11 +198,13 @@ impl PluginState {
         if let Err(problem) = cairn_event::json::validate(&value) {
             return Err(wasmtime::format_err!("read model {collection}/{key}: the value is not acceptable JSON ({problem})"));
         }
+        self.budget.read_model_write().map_err(|message| wasmtime::format_err!("{message}"))?;
         let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(collection))?;
         access.put(collection, key, value).map_err(|error| wasmtime::format_err!("read model {collection}/{key}: {error}"))
     }
 
     pub(crate) fn read_model_delete(&mut self, collection: &str, key: &str) -> wasmtime::Result<()> {
+        self.budget.read_model_write().map_err(|message| wasmtime::format_err!("{message}"))?;
         let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(collection))?;
         access.delete(collection, key).map_err(|error| wasmtime::format_err!("read model {collection}/{key}: {error}"))
     }

@@ -18,6 +18,7 @@ pub(crate) fn plugin_called(plugin: &str, function: &'static str, failure: Optio
         Some(FailureReason::OutOfMemory(_)) => "out_of_memory",
         Some(FailureReason::Trap(_)) => "trap",
         Some(FailureReason::Malformed(_)) => "malformed",
+        Some(FailureReason::OverLimit(_)) => "over_limit",
         Some(_) => "error",
     };
     counter!(PLUGIN_CALLS, "plugin" => plugin.to_owned(), "function" => function, "outcome" => outcome).increment(1);

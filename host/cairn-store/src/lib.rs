@@ -134,6 +134,12 @@ pub trait EventStore:
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError>;
 
+    /// Whether the store can take appends and reads now: its database
+    /// answers, and (SQLite) its writer runs. For readiness checks.
+    async fn readiness(&self) -> Result<(), StoreError> {
+        self.head_position().await.map(|_| ())
+    }
+
     fn backend_name(&self) -> &'static str;
 
     fn limits(&self) -> &StoreLimits;

@@ -97,6 +97,12 @@ pub trait ReadModelStore: Send + Sync {
     /// checkpoint's advance, atomically.
     async fn commit_handler_batch(&self, commit: &HandlerCommit) -> Result<(), StoreError>;
 
+    /// The generation a replay that is not the handler's live projection
+    /// writes into: the one `checkpoint` already has, or a new one that no
+    /// live, building or other replay generation uses. Commits to it are
+    /// accepted; rebuilds leave it alone.
+    async fn replay_generation(&self, handler: &str, checkpoint: Option<&str>) -> Result<u64, StoreError>;
+
     /// Starts a rebuild: a new, empty building generation, which replaces
     /// (and clears) any earlier rebuild that did not finish.
     async fn begin_rebuild(&self, handler: &str, rebuild_checkpoint: &str) -> Result<u64, StoreError>;

@@ -16,6 +16,7 @@ fn runtime_with_cache(cache: Option<&std::path::Path>) -> Arc<PluginRuntime> {
         call_time_limit: Duration::from_millis(300),
         cache_directory: cache.map(|path| path.to_owned()),
         idle_instances_per_plugin: 2,
+        ..RuntimeConfig::default()
     })
     .expect("runtime starts")
 }

@@ -33,6 +33,19 @@ async fn set_generations(transaction: &mut Transaction<'_, Postgres>, handler: &
     Ok(())
 }
 
+/// Whether `generation` is one of the handler's replay generations.
+async fn is_replay_generation(transaction: &mut Transaction<'_, Postgres>, handler: &str, generation: u64) -> Result<bool, StoreError> {
+    let count: i64 = sqlx::query_scalar(query_file!("replay_generation_count")).bind(handler).bind(generation as i64).fetch_one(&mut **transaction).await?;
+    Ok(count > 0)
+}
+
+/// The first generation number no live, building or replay generation of
+/// the handler has used.
+async fn next_generation(transaction: &mut Transaction<'_, Postgres>, handler: &str, generations: Generations) -> Result<u64, StoreError> {
+    let newest_replay: i64 = sqlx::query_scalar(query_file!("replay_generation_newest")).bind(handler).fetch_one(&mut **transaction).await?;
+    Ok(generations.live.max(generations.building.unwrap_or(0)).max(newest_replay as u64) + 1)
+}
+
 impl Backend {
     async fn resolve_generation(&self, handler: &str, generation: Option<u64>) -> Result<u64, StoreError> {
         match generation {
@@ -90,7 +103,10 @@ impl ReadModelStore for Backend {
         let mut transaction = self.pool.begin().await?;
         let now = cairn_event::time::now_micros();
         let generations = locked_generations(&mut transaction, &commit.handler, now).await?;
-        if generations.live != commit.generation && generations.building != Some(commit.generation) {
+        let writable = generations.live == commit.generation
+            || generations.building == Some(commit.generation)
+            || is_replay_generation(&mut transaction, &commit.handler, commit.generation).await?;
+        if !writable {
             return Err(StoreError::GenerationRetired { handler: commit.handler.clone(), generation: commit.generation });
         }
         let coalesced = coalesce(&commit.writes);
@@ -155,11 +171,29 @@ impl ReadModelStore for Backend {
         Ok(())
     }
 
+    async fn replay_generation(&self, handler: &str, checkpoint: Option<&str>) -> Result<u64, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let now = cairn_event::time::now_micros();
+        // Locking the handler's projection row serialises allocations.
+        let generations = locked_generations(&mut transaction, handler, now).await?;
+        if let Some(checkpoint) = checkpoint {
+            let existing: Option<i64> =
+                sqlx::query_scalar(query_file!("replay_generation_of_checkpoint")).bind(handler).bind(checkpoint).fetch_optional(&mut *transaction).await?;
+            if let Some(generation) = existing {
+                return Ok(generation as u64);
+            }
+        }
+        let generation = next_generation(&mut transaction, handler, generations).await?;
+        sqlx::query(query_file!("replay_generation_insert")).bind(handler).bind(generation as i64).bind(checkpoint).bind(now).execute(&mut *transaction).await?;
+        transaction.commit().await?;
+        Ok(generation)
+    }
+
     async fn begin_rebuild(&self, handler: &str, rebuild_checkpoint: &str) -> Result<u64, StoreError> {
         let mut transaction = self.pool.begin().await?;
         let now = cairn_event::time::now_micros();
         let generations = locked_generations(&mut transaction, handler, now).await?;
-        let generation = generations.live.max(generations.building.unwrap_or(0)) + 1;
+        let generation = next_generation(&mut transaction, handler, generations).await?;
         for query in [query_file!("read_model_clear_above"), query_file!("dead_letter_clear_above")] {
             sqlx::query(query).bind(handler).bind(generations.live as i64).execute(&mut *transaction).await?;
         }

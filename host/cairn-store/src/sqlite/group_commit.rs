@@ -43,9 +43,18 @@ impl GroupWriter {
     }
 
     async fn run(self, mut pending: mpsc::Receiver<PendingAppend>) {
+        use futures::FutureExt;
         let mut group = Vec::with_capacity(MAX_GROUP);
         while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
-            self.write(std::mem::take(&mut group)).await;
+            // A bug that panics while writing one group must not stop every
+            // later append: the group's callers hear that it failed (their
+            // reply senders are dropped), its transaction rolls back as it
+            // is dropped, and the writer goes on with the next group.
+            let written = std::panic::AssertUnwindSafe(self.write(std::mem::take(&mut group))).catch_unwind().await;
+            if let Err(panic) = written {
+                let message = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("no message");
+                tracing::error!(panic = message, "the SQLite writer panicked while writing a group of appends; this is a bug in cairn");
+            }
         }
     }
 

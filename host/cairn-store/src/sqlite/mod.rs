@@ -264,9 +264,12 @@ impl EventStore for SqliteStore {
         let started = std::time::Instant::now();
         validate_append(&request, &self.limits)?;
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let stopped = || StoreError::Unreachable { url: format!("sqlite://{}", self.path.display()), reason: "the store's writer has stopped".to_owned() };
+        let stopped = || StoreError::Unreachable { url: format!("sqlite://{}", self.path.display()), reason: "the store's writer has stopped; restart cairn".to_owned() };
         self.appends.send(group_commit::PendingAppend { request, reply }).await.map_err(|_| stopped())?;
-        let outcome = answer.await.map_err(|_| stopped())??;
+        let outcome = answer.await.map_err(|_| StoreError::Unreachable {
+            url: format!("sqlite://{}", self.path.display()),
+            reason: "the writer failed while writing this append (the log says why), so it may or may not be stored; read the stream, or re-send it with the same event ids, which is safe".to_owned(),
+        })??;
         crate::telemetry::appended(&outcome, started);
         Ok(outcome)
     }
@@ -387,6 +390,13 @@ impl EventStore for SqliteStore {
             store_size_bytes: size as u64 + wal_size,
             backend: "sqlite",
         })
+    }
+
+    async fn readiness(&self) -> Result<(), StoreError> {
+        if self.appends.is_closed() {
+            return Err(StoreError::Unreachable { url: format!("sqlite://{}", self.path.display()), reason: "the store's writer has stopped; restart cairn".to_owned() });
+        }
+        self.head_position().await.map(|_| ())
     }
 
     fn backend_name(&self) -> &'static str {

@@ -183,7 +183,8 @@ impl Commands {
                 let plugin = plugin.clone();
                 let state = loaded.state.state.clone();
                 let command = command.clone();
-                tokio::task::spawn_blocking(move || plugin.decide(&state, &command)).await.expect("decide does not panic")
+                let gated = plugin.clone();
+                crate::plugins::calls::run_gated(gated.gate(), move || plugin.decide(&state, &command)).await
             };
             // An answer that appends nothing is never checked by an expected
             // version, so it must not rest on a state that was not read.

@@ -12,13 +12,10 @@ use super::snapshots::{LoadMetrics, SnapshotWriter};
 use super::CommandError;
 use crate::event::{RecordedEvent, StreamId};
 use crate::json::JsonText;
+use crate::plugins::calls::{batches, run_gated};
 use crate::read::Reader;
 use crate::runtime::AggregatePlugin;
 use crate::store::{EventStore, PluginVersionRecord, StreamRange};
-
-/// Events per `apply` call: large enough to amortize the boundary, small
-/// enough that one call stays far inside the CPU limit.
-const APPLY_BATCH: usize = 1_000;
 
 /// States kept in memory; beyond this, half are dropped.
 const CACHE_CAPACITY: usize = 10_000;
@@ -256,28 +253,32 @@ async fn read_events(context: &LoadContext<'_>, stream: &StreamId, from: u64, to
     Ok(Reader::pinned(context.store.clone(), context.chains.clone()).stream(stream, &range).await?)
 }
 
-/// Folds `events` onto `state` (or the initial state) on a blocking thread.
+/// Folds `events` onto `state` (or the initial state), one plugin call per
+/// batch bounded by count and bytes (`plugins::calls::batches`), each
+/// admitted by the plugin's gate.
 pub(super) async fn fold_events(
     plugin: &Arc<AggregatePlugin>,
     state: Option<JsonText>,
     aggregate_id: &str,
     events: Vec<RecordedEvent>,
 ) -> Result<JsonText, CommandError> {
-    let plugin = plugin.clone();
-    let aggregate_id = aggregate_id.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut state = match state {
-            Some(state) => state,
-            None => plugin.initial_state(&aggregate_id)?,
-        };
-        for batch in events.chunks(APPLY_BATCH) {
-            state = plugin.apply(&state, batch)?;
+    let mut state = match state {
+        Some(state) => state,
+        None => {
+            let (plugin, aggregate_id) = (plugin.clone(), aggregate_id.to_owned());
+            let gate = plugin.clone();
+            run_gated(gate.gate(), move || plugin.initial_state(&aggregate_id)).await.map_err(CommandError::from_plugin)?
         }
-        Ok::<_, crate::runtime::PluginCallError>(state)
-    })
-    .await
-    .expect("apply does not panic")
-    .map_err(CommandError::from_plugin)
+    };
+    let events = Arc::new(events);
+    let mut start = 0;
+    for length in batches(&events, plugin.event_bytes_per_call()).iter().map(|batch| batch.len()).collect::<Vec<_>>() {
+        let (plugin, events, folded) = (plugin.clone(), events.clone(), state);
+        let gate = plugin.clone();
+        state = run_gated(gate.gate(), move || plugin.apply(&folded, &events[start..start + length])).await.map_err(CommandError::from_plugin)?;
+        start += length;
+    }
+    Ok(state)
 }
 
 /// Folds events this process just appended into the cached state, and

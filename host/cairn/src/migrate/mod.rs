@@ -165,63 +165,59 @@ impl MigrationChains {
             })
             .collect()
     }
-
-    /// Upcasts every event as far as the chains go. Synchronous: it calls
-    /// plugins, so run it on a blocking thread.
-    pub fn upcast(&self, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, UpcastError> {
-        if self.steps.is_empty() {
-            return Ok(events);
-        }
-        loop {
-            // This round's work, grouped per migrator: event indices and target versions.
-            let mut work: BTreeMap<usize, Vec<(usize, &str)>> = BTreeMap::new();
-            for (index, event) in events.iter().enumerate() {
-                if let Some(step) = self.step(&event.event_type, &event.schema_version) {
-                    work.entry(step.migrator).or_default().push((index, step.to_version.as_str()));
-                }
-            }
-            if work.is_empty() {
-                return Ok(events);
-            }
-            for (migrator, items) in work {
-                let batch: Vec<&RecordedEvent> = items.iter().map(|(index, _)| &events[*index]).collect();
-                let to_versions: Vec<&str> = items.iter().map(|(_, to)| *to).collect();
-                let plugin = &self.migrators[migrator];
-                match plugin.migrate(&batch, &to_versions) {
-                    Ok(migrated) => {
-                        self.counters[migrator].upcast.fetch_add(migrated.len() as u64, Ordering::Relaxed);
-                        crate::telemetry::migrated(plugin.name(), migrated.len() as u64, 0);
-                        for ((index, _), event) in items.iter().zip(migrated) {
-                            events[*index] = event;
-                        }
-                    }
-                    Err((failed, reason)) => {
-                        self.counters[migrator].failed.fetch_add(1, Ordering::Relaxed);
-                        crate::telemetry::migrated(plugin.name(), 0, 1);
-                        let event = &events[items[failed].0];
-                        return Err(UpcastError {
-                            event_id: event.id,
-                            event_type: event.event_type.clone(),
-                            from_version: event.schema_version.clone(),
-                            to_version: items[failed].1.to_owned(),
-                            migrator: plugin.name().to_owned(),
-                            reason,
-                        });
-                    }
-                }
-            }
-        }
-    }
 }
 
-/// `upcast` on a blocking thread.
-pub async fn upcast_events(chains: &Arc<MigrationChains>, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, UpcastError> {
-    // Most reads meet no event with a step; they stay on this thread.
-    if !events.iter().any(|event| chains.step(&event.event_type, &event.schema_version).is_some()) {
-        return Ok(events);
+/// Upcasts every event as far as the chains go, round after round; in each
+/// round every migrator gets the events that have a step of its own, in one
+/// call on a blocking thread once its gate admits it. Most reads meet no
+/// event with a step and never leave this task.
+pub async fn upcast_events(chains: &Arc<MigrationChains>, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, UpcastError> {
+    loop {
+        // This round's work, grouped per migrator: event indices and target versions.
+        let mut work: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+        for (index, event) in events.iter().enumerate() {
+            if let Some(step) = chains.step(&event.event_type, &event.schema_version) {
+                work.entry(step.migrator).or_default().push((index, step.to_version.clone()));
+            }
+        }
+        if work.is_empty() {
+            return Ok(events);
+        }
+        for (migrator, items) in work {
+            let plugin = chains.migrators[migrator].clone();
+            let batch: Vec<RecordedEvent> = items.iter().map(|(index, _)| events[*index].clone()).collect();
+            let to_versions: Vec<String> = items.iter().map(|(_, to)| to.clone()).collect();
+            let call = plugin.clone();
+            let migrated = crate::plugins::calls::run_gated(plugin.gate(), move || {
+                let batch: Vec<&RecordedEvent> = batch.iter().collect();
+                let to_versions: Vec<&str> = to_versions.iter().map(String::as_str).collect();
+                call.migrate(&batch, &to_versions)
+            })
+            .await;
+            match migrated {
+                Ok(migrated) => {
+                    chains.counters[migrator].upcast.fetch_add(migrated.len() as u64, Ordering::Relaxed);
+                    crate::telemetry::migrated(plugin.name(), migrated.len() as u64, 0);
+                    for ((index, _), event) in items.iter().zip(migrated) {
+                        events[*index] = event;
+                    }
+                }
+                Err((failed, reason)) => {
+                    chains.counters[migrator].failed.fetch_add(1, Ordering::Relaxed);
+                    crate::telemetry::migrated(plugin.name(), 0, 1);
+                    let event = &events[items[failed].0];
+                    return Err(UpcastError {
+                        event_id: event.id,
+                        event_type: event.event_type.clone(),
+                        from_version: event.schema_version.clone(),
+                        to_version: items[failed].1.clone(),
+                        migrator: plugin.name().to_owned(),
+                        reason,
+                    });
+                }
+            }
+        }
     }
-    let chains = chains.clone();
-    tokio::task::spawn_blocking(move || chains.upcast(events)).await.expect("upcasting does not panic")
 }
 
 #[cfg(test)]

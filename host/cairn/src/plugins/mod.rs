@@ -12,6 +12,7 @@
 
 mod active;
 mod add;
+pub mod calls;
 mod description;
 mod error;
 mod name;

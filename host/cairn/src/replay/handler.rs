@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::buffer::BatchBuffer;
 use crate::event::RecordedEvent;
 use crate::runtime::types::ReadModelAccess;
-use crate::runtime::HandlerPlugin;
+use crate::runtime::{CallGate, HandlerPlugin};
 
 /// Why a handler failed on a batch.
 #[derive(Debug, Clone)]
@@ -29,6 +29,12 @@ pub trait BatchHandler: Send + Sync + 'static {
     /// Handles `events` in order, reading and writing read models through
     /// `read_models`, which it gives back.
     fn handle(&self, events: &[RecordedEvent], read_models: Box<BatchBuffer>) -> (Box<BatchBuffer>, Result<(), HandlerFailure>);
+
+    /// Where calls wait for a place among the handler's calls running at
+    /// once; native handlers have none.
+    fn gate(&self) -> Option<&CallGate> {
+        None
+    }
 }
 
 /// A handler plugin as a [`BatchHandler`].
@@ -45,10 +51,28 @@ impl BatchHandler for PluginHandler {
             && (info.aggregate_types.is_empty() || info.aggregate_types.contains(&event.aggregate_type))
     }
 
+    /// One plugin call per batch bounded by count and bytes; a failure's
+    /// index is into the whole of `events`.
     fn handle(&self, events: &[RecordedEvent], read_models: Box<BatchBuffer>) -> (Box<BatchBuffer>, Result<(), HandlerFailure>) {
-        let (access, outcome) = self.0.handle(events, read_models as Box<dyn ReadModelAccess>);
+        let mut access = read_models as Box<dyn ReadModelAccess>;
+        let mut start = 0;
+        for batch in crate::plugins::calls::batches(events, self.0.event_bytes_per_call()) {
+            let (given_back, outcome) = self.0.handle(batch, access);
+            access = given_back;
+            if let Err((index, error)) = outcome {
+                // A trap cannot say which event failed, but the batches before
+                // this one were handled.
+                let index = index.map(|index| start + index).or((start > 0).then_some(start));
+                let buffer = access.as_any().downcast::<BatchBuffer>().expect("the plugin gives back the buffer it was handed");
+                return (buffer, Err(HandlerFailure { index, message: error.to_string() }));
+            }
+            start += batch.len();
+        }
         let buffer = access.as_any().downcast::<BatchBuffer>().expect("the plugin gives back the buffer it was handed");
-        let outcome = outcome.map_err(|(index, error)| HandlerFailure { index, message: error.to_string() });
-        (buffer, outcome)
+        (buffer, Ok(()))
+    }
+
+    fn gate(&self) -> Option<&CallGate> {
+        Some(self.0.gate())
     }
 }

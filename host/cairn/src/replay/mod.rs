@@ -192,10 +192,19 @@ pub async fn run_replay(
         return Err(ReplayError::Invalid("the batch size and the number of workers must be at least 1".to_owned()));
     }
     let name = handler.name().to_owned();
-    let start = starting_point(store.as_ref(), &name, options).await?;
+    let mut start = starting_point(store.as_ref(), &name, options).await?;
     let generation = match options.generation {
         Some(generation) => generation,
-        None => store.generations(&name).await?.live,
+        None if start.checkpoint.as_deref() == Some(live_checkpoint_name(&name).as_str()) => store.generations(&name).await?.live,
+        // Not the live projection: its effects would double those already
+        // in the live read model, so it gets a generation of its own.
+        None => {
+            let generation = store.replay_generation(&name, start.checkpoint.as_deref()).await?;
+            start.notes.push(format!(
+                "this replay is not {name}'s live projection (it filters by content or resumes a checkpoint of its own), so it wrote into generation {generation}, apart from the live read model; read it with `cairn read-model get {name} COLLECTION KEY --generation {generation}`"
+            ));
+            generation
+        }
     };
     let mut run = Run {
         store: store.clone(),

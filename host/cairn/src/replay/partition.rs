@@ -51,10 +51,12 @@ pub struct PartitionOutcome {
 }
 
 async fn attempt(handler: &Arc<dyn BatchHandler>, events: Vec<RecordedEvent>, buffer: BatchBuffer) -> (BatchBuffer, Result<(), HandlerFailure>) {
-    let handler = handler.clone();
-    let (buffer, outcome) = tokio::task::spawn_blocking(move || handler.handle(&events, Box::new(buffer)))
-        .await
-        .expect("handlers do not panic: plugin failures come back as errors");
+    let call = handler.clone();
+    let work = move || call.handle(&events, Box::new(buffer));
+    let (buffer, outcome) = match handler.gate() {
+        Some(gate) => crate::plugins::calls::run_gated(gate, work).await,
+        None => tokio::task::spawn_blocking(work).await.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic())),
+    };
     (*buffer, outcome)
 }
 
@@ -146,12 +148,22 @@ impl Partition<'_> {
         };
         // Keep what came before the failing event, then retry it alone.
         let mut failing_index = failure.index.unwrap_or(0).min(segment.len() - 1);
+        let mut blamed = failure.index.is_some();
         if failing_index > 0 && self.try_events(segment[..failing_index].to_vec()).await.is_err() {
             // The handler failed earlier this time; go one event at a time.
-            failing_index = 0;
+            (failing_index, blamed) = (0, false);
         }
         let event = segment[failing_index].clone();
         let rest = segment[failing_index + 1..].to_vec();
+        // A failure that named no event (a trap, a timeout) is not yet this
+        // event's: it gets one attempt alone before any retry counts.
+        let failure = match blamed || segment.len() == 1 {
+            true => failure,
+            false => match self.try_events(vec![event.clone()]).await {
+                Ok(()) => return Some(rest),
+                Err(failure) => failure,
+            },
+        };
         match self.retry_alone(&event, failure).await {
             Ok(()) => Some(rest),
             Err(last_failure) => self.give_up_on(event, last_failure, rest),

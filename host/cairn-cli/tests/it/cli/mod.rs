@@ -9,6 +9,7 @@
 //! - `serve_under_load`: plugin uploads and shutdown while commands flow.
 
 mod migrators;
+mod hostile;
 mod plugins;
 mod replay;
 mod serve;
@@ -20,6 +21,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
+
+/// One `#[test]` per backend for a test body that takes the store.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::cli::Cairn::with_sqlite());
+            })+
+        }
+        #[cfg(cairn_postgres)]
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::cli::Cairn::with_postgres());
+            })+
+        }
+    };
+}
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)

@@ -7,26 +7,11 @@ use serde_json::Value;
 
 use super::{assert_exit, json_lines, stderr, Cairn};
 
-/// One `#[test]` per backend for a test body that takes the store.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $name() {
-                super::$name(super::Cairn::with_sqlite());
-            })+
-        }
-        #[cfg(cairn_postgres)]
-        mod postgres {
-            $(#[test]
-            fn $name() {
-                super::$name(super::Cairn::with_postgres());
-            })+
-        }
-    };
-}
-
-on_both_backends!(a_replay_killed_mid_run_resumes_without_doubling_or_losing_effects, project_follows_new_events_and_a_rebuild_switches_under_it);
+crate::on_both_backends!(
+    a_replay_killed_mid_run_resumes_without_doubling_or_losing_effects,
+    project_follows_new_events_and_a_rebuild_switches_under_it,
+    filtered_and_named_checkpoint_replays_never_touch_the_live_read_model,
+);
 
 fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -263,4 +248,40 @@ fn the_example_handlers_build_their_read_models() {
             "archived": {"opportunities": 1, "market_size": 250_000},
         })
     );
+}
+
+fn filtered_and_named_checkpoint_replays_never_touch_the_live_read_model(cairn: Cairn) {
+    cairn.add_plugin("account-summary");
+    bank_history(&cairn, 100);
+    assert_exit(&cairn.run(&["replay", "--handler", "account-summary"]), 0);
+    assert_eq!(total_balance(&cairn), (100, 100), "the live projection");
+
+    // Filtered by content: history again, into a generation of its own.
+    let filtered = cairn.run(&["replay", "--handler", "account-summary", "--aggregate-type", "bank-account", "--aggregate-id", "acc-3", "--json"]);
+    assert_exit(&filtered, 0);
+    let result = &json_lines(&filtered)[0]["results"][0];
+    let generation = result["generation"].as_u64().unwrap();
+    assert_ne!(generation, 0, "{result}");
+    assert!(result["notes"].to_string().contains(&format!("--generation {generation}")), "{result}");
+    assert_eq!(total_balance(&cairn), (100, 100), "the live read model did not get the effects twice");
+    let replayed = json_lines(&cairn.run(&["read-model", "get", "account-summary", "accounts", "acc-3", "--generation", &generation.to_string()]));
+    assert_eq!(replayed[0]["balance"], 5, "acc-3's five deposits, once");
+
+    // A named checkpoint: resumable, in one generation of its own across runs.
+    let named = |cairn: &Cairn| {
+        let output = cairn.run(&["replay", "--handler", "account-summary", "--checkpoint", "audit-run", "--json"]);
+        assert_exit(&output, 0);
+        json_lines(&output)[0]["results"][0].clone()
+    };
+    let first = named(&cairn);
+    assert_eq!(first["processed"], 120);
+    bank_history(&cairn, 0);
+    let second = named(&cairn);
+    assert_eq!((second["generation"].clone(), second["processed"].as_u64()), (first["generation"].clone(), Some(20)), "{second}");
+    assert_ne!(first["generation"].as_u64(), Some(generation), "a generation per checkpoint");
+    assert_eq!(total_balance(&cairn), (100, 100), "still untouched");
+    // A rebuild keeps replay generations.
+    assert_exit(&cairn.run(&["project", "rebuild", "account-summary"]), 0);
+    let kept = json_lines(&cairn.run(&["read-model", "get", "account-summary", "accounts", "acc-3", "--generation", &generation.to_string()]));
+    assert_eq!(kept[0]["balance"], 5);
 }

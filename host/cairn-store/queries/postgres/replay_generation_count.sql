@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM cairn_replay_generations WHERE handler = $1 AND generation = $2
