@@ -101,9 +101,16 @@ impl HandlingArgs {
     pub fn options(&self, problems: &mut Vec<String>) -> ReplayOptions {
         if self.batch_size == 0 {
             problems.push("--batch-size must be at least 1".to_owned());
+        } else if self.batch_size > cairn::replay::MAX_BATCH_SIZE {
+            problems.push(format!("--batch-size {} is over the most, {}", self.batch_size, cairn::replay::MAX_BATCH_SIZE));
         }
         if self.workers == 0 {
             problems.push("--workers must be at least 1".to_owned());
+        } else if self.workers > cairn::replay::max_workers() {
+            problems.push(format!("--workers {} is over the most, {} (four per core)", self.workers, cairn::replay::max_workers()));
+        }
+        if self.max_retries > cairn::replay::MAX_RETRIES {
+            problems.push(format!("--max-retries {} is over the most, {}", self.max_retries, cairn::replay::MAX_RETRIES));
         }
         if self.max_consecutive_failures == 0 {
             problems.push("--max-consecutive-failures must be at least 1".to_owned());

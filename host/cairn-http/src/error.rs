@@ -129,3 +129,16 @@ impl From<cairn::command::CommandError> for ApiError {
         }
     }
 }
+
+/// The most items one page of any list answers.
+pub const MAX_PAGE: usize = 10_000;
+
+/// A page size from `limit`: `default` when absent, refused (naming the
+/// bounds) when outside 1 to [`MAX_PAGE`].
+pub fn page_size(limit: Option<usize>, default: usize) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
+        Some(limit) => Err(ApiError::bad_request(format!("limit {limit} is out of range; give 1 to {MAX_PAGE}"))),
+    }
+}

@@ -13,7 +13,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::JsonBody;
-use super::error::ApiError;
+use super::error::{page_size, ApiError};
 use super::openapi::ErrorBody;
 use super::ServerState;
 use std::collections::BTreeMap;
@@ -23,7 +23,8 @@ use serde_json::value::RawValue;
 use cairn::store::{LogFilter, StreamRange};
 
 const DEFAULT_PAGE: usize = 100;
-const MAX_PAGE: usize = 10_000;
+/// Events of one stream per answer when the client gives no limit.
+const DEFAULT_STREAM_PAGE: usize = 1_000;
 
 /// A page of the log. Responses are serialized from these types straight to
 /// bytes, never through `serde_json::Value`, so an event stored before JSON
@@ -42,6 +43,8 @@ pub struct StreamPage {
     /// The stream's current version.
     version: u64,
     events: Vec<RecordedEvent>,
+    /// Where the next page starts, when this one was full and more follow.
+    next_from_version: Option<u64>,
 }
 
 /// The filters of `cairn log`; lists are comma-separated.
@@ -202,7 +205,7 @@ pub async fn append_batch(State(state): State<Arc<ServerState>>, JsonBody(body):
 pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<EventQuery>, QueryRejection>) -> Result<Json<EventPage>, ApiError> {
     let Query(query) = query?;
     let filter = query.filter()?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let limit = page_size(query.limit, DEFAULT_PAGE)?;
     let events = state.reader.log(&filter, query.after.unwrap_or(0), limit).await?;
     let next_after = events.last().map(|event| event.global_position);
     Ok(Json(EventPage { events, next_after }))
@@ -229,8 +232,12 @@ pub async fn statistics(State(state): State<Arc<ServerState>>) -> Result<Json<ca
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StreamQuery {
+    /// The first stream version to answer (1-based).
     from_version: Option<u64>,
+    /// The last stream version to answer.
     to_version: Option<u64>,
+    /// Events per answer, 1 to 10,000 (1,000 by default); `next_from_version` continues.
+    limit: Option<usize>,
 }
 
 /// One stream's events
@@ -244,8 +251,10 @@ pub async fn stream(
 ) -> Result<Json<StreamPage>, ApiError> {
     let Query(query) = query?;
     let stream = StreamId::new(&aggregate_type, &aggregate_id);
-    let range = StreamRange { from_version: query.from_version, to_version: query.to_version, limit: None };
+    let limit = page_size(query.limit, DEFAULT_STREAM_PAGE)?;
+    let range = StreamRange { from_version: query.from_version, to_version: query.to_version, limit: Some(limit) };
     let events = state.reader.stream(&stream, &range).await?;
     let version = state.store().stream_version(&stream).await?;
-    Ok(Json(StreamPage { aggregate_type, aggregate_id, version, events }))
+    let next_from_version = events.last().filter(|last| events.len() == limit && last.stream_version < query.to_version.unwrap_or(version).min(version)).map(|last| last.stream_version + 1);
+    Ok(Json(StreamPage { aggregate_type, aggregate_id, version, events, next_from_version }))
 }

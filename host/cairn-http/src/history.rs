@@ -20,7 +20,6 @@ use cairn::event::StreamId;
 use cairn::read::AuditQuery as AuditFilter;
 
 const DEFAULT_AUDIT_PAGE: usize = 100;
-const MAX_AUDIT_PAGE: usize = 10_000;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -71,7 +70,7 @@ pub async fn audit(
         return Err(ApiError::bad_request(problems.join("; ")));
     }
     let audit = AuditFilter { since, until, user_id: query.user_id, correlation_id: query.correlation_id, event_types: comma_list(&query.event_type) };
-    let limit = query.limit.unwrap_or(DEFAULT_AUDIT_PAGE).clamp(1, MAX_AUDIT_PAGE);
+    let limit = super::error::page_size(query.limit, DEFAULT_AUDIT_PAGE)?;
     let stream = StreamId::new(&aggregate_type, &aggregate_id);
     let page = state.reader.audit(&stream, &audit, query.after.unwrap_or(0), limit).await?;
     Ok(Json(AuditAnswer { aggregate_type, aggregate_id, page }))

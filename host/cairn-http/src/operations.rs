@@ -66,7 +66,7 @@ pub async fn read_models(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
+    let limit = super::error::page_size(query.limit, 100)?;
     let documents = state.store().read_model_list(&handler, query.generation, &collection, query.prefix.as_deref().unwrap_or(""), limit).await?;
     let documents: Vec<Value> = documents.iter().map(|(key, value)| json!({ "key": key, "value": parse_document(value) })).collect();
     Ok(Json(json!({ "documents": documents })))
@@ -88,7 +88,7 @@ pub struct DeadLetterQuery {
     responses((status = 200, description = "`dead_letters` by handler and position", body = Object)))]
 pub async fn dead_letters(State(state): State<Arc<ServerState>>, query: Result<Query<DeadLetterQuery>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    let letters = state.store().dead_letters(query.handler.as_deref(), query.parked, query.limit.unwrap_or(100).clamp(1, 10_000)).await?;
+    let letters = state.store().dead_letters(query.handler.as_deref(), query.parked, super::error::page_size(query.limit, 100)?).await?;
     Ok(Json(json!({ "dead_letters": letters })))
 }
 
@@ -146,15 +146,6 @@ pub async fn start_replay(State(state): State<Arc<ServerState>>, JsonBody(body):
     if body.checkpoint.is_some() && body.handlers.len() > 1 {
         problems.push("checkpoint names one checkpoint, so it takes exactly one handler".to_owned());
     }
-    if body.batch_size == Some(0) || body.workers == Some(0) {
-        problems.push("batch_size and workers must be at least 1".to_owned());
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::bad_request(problems.join("; ")));
-    }
-    for handler in &body.handlers {
-        state.plugins.handler(handler).await?;
-    }
     let defaults = ReplayOptions::default();
     let options = ReplayOptions {
         filter: body.filter,
@@ -169,6 +160,15 @@ pub async fn start_replay(State(state): State<Arc<ServerState>>, JsonBody(body):
         },
         ..defaults
     };
+    // Checked here, before the job starts: a job's own failure reaches
+    // only the log and the job record.
+    problems.extend(options.problems());
+    if !problems.is_empty() {
+        return Err(ApiError::bad_request(problems.join("; ")));
+    }
+    for handler in &body.handlers {
+        state.plugins.handler(handler).await?;
+    }
     let request = JobRequest { id: uuid::Uuid::new_v4(), handlers: body.handlers, options };
     let id = request.id;
     let plugins = state.plugins.clone();

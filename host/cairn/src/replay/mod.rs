@@ -86,6 +86,44 @@ pub struct ReplayOptions {
     pub generation: Option<u64>,
 }
 
+/// Events per page at most: a page is read into memory and committed in
+/// one transaction.
+pub const MAX_BATCH_SIZE: usize = 10_000;
+/// Retries of one event at most.
+pub const MAX_RETRIES: u32 = 100;
+
+/// Workers at most: four per core. More only adds contention, and each
+/// holds a share of the page.
+pub fn max_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |cores| cores.get()) * 4
+}
+
+impl ReplayOptions {
+    /// Every option out of its bounds, each naming the bound; the front
+    /// ends check before they start a run, and `run_replay` refuses too.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=MAX_BATCH_SIZE).contains(&self.batch_size) {
+            problems.push(format!("the batch size is {}; give 1 to {MAX_BATCH_SIZE}", self.batch_size));
+        }
+        if !(1..=max_workers()).contains(&self.workers) {
+            problems.push(format!("{} workers were asked for; give 1 to {} (four per core)", self.workers, max_workers()));
+        }
+        if self.failure.max_retries > MAX_RETRIES {
+            problems.push(format!("{} retries were asked for; give 0 to {MAX_RETRIES}", self.failure.max_retries));
+        }
+        if self.failure.max_consecutive_failures == 0 {
+            problems.push("the number of consecutive failures that stops a run must be at least 1".to_owned());
+        }
+        if let Some(to) = self.filter.to_position {
+            if self.after_position >= to {
+                problems.push(format!("the run starts after position {} but ends at {to}; nothing would run", self.after_position));
+            }
+        }
+        problems
+    }
+}
+
 impl Default for ReplayOptions {
     fn default() -> Self {
         Self {
@@ -188,8 +226,9 @@ pub async fn run_replay(
     progress: impl FnMut(Progress),
 ) -> Result<ReplayResult, ReplayError> {
     let started = Instant::now();
-    if options.batch_size == 0 || options.workers == 0 {
-        return Err(ReplayError::Invalid("the batch size and the number of workers must be at least 1".to_owned()));
+    let problems = options.problems();
+    if !problems.is_empty() {
+        return Err(ReplayError::Invalid(problems.join("; ")));
     }
     let name = handler.name().to_owned();
     let mut start = starting_point(store.as_ref(), &name, options).await?;

@@ -184,3 +184,86 @@ fn a_stream_of_large_events_loads_within_a_small_memory() {
     assert_exit(&state, 0);
     assert_eq!(json_lines(&state)[0]["stream_version"], 30);
 }
+
+#[test]
+fn request_fields_out_of_bounds_are_refused_naming_the_bound() {
+    let cairn = Cairn::with_sqlite();
+    cairn.add_plugin("account-summary");
+    let cli = cairn.run(&["replay", "--handler", "account-summary", "--workers", "100000", "--batch-size", "1000000"]);
+    assert_exit(&cli, 2);
+    assert!(stderr(&cli).contains("--workers 100000 is over the most") && stderr(&cli).contains("--batch-size 1000000 is over the most, 10000"), "{}", stderr(&cli));
+
+    let server = Server::start(&cairn, &[]);
+    for body in [
+        json!({"handlers": ["account-summary"], "workers": 100_000_000_000u64, "checkpoint": "x"}),
+        json!({"handlers": ["account-summary"], "batch_size": u64::MAX}),
+        json!({"handlers": ["account-summary"], "max_retries": 4_000_000_000u64}),
+    ] {
+        let (status, refused) = post(&server, "/replay", body.clone());
+        assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("invalid")), "{body}: {refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("give "), "{refused}");
+    }
+    for path in ["/events?limit=0", "/events?limit=10001", "/streams/a/b?limit=20000", "/dead-letters?limit=0", "/read-models/h/c?limit=99999"] {
+        let (status, refused) = get(&server, path);
+        assert_eq!(status, 400, "{path}: {refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("give 1 to 10000"), "{path}: {refused}");
+    }
+    assert_eq!(get(&server, "/health").0, 200, "the server is still there");
+}
+
+#[test]
+fn other_sites_pages_cannot_change_state_through_a_browser() {
+    let cairn = Cairn::with_sqlite();
+    let server = Server::start(&cairn, &["--allow-origin", "https://console.example"]);
+    let event = r#"{"aggregate_type":"note","aggregate_id":"n","event_type":"Written","payload":{}}"#;
+    let send = |origin: Option<&str>, host: Option<&str>, content_type: &str, path: &str, body: &[u8]| {
+        let mut request = agent().post(&server.url(path)).set("content-type", content_type);
+        if let Some(origin) = origin {
+            request = request.set("origin", origin);
+        }
+        if let Some(host) = host {
+            request = request.set("host", host);
+        }
+        match request.send_bytes(body) {
+            Ok(response) => (response.status(), response.into_string().unwrap()),
+            Err(ureq::Error::Status(status, response)) => (status, response.into_string().unwrap()),
+            Err(error) => panic!("{error}"),
+        }
+    };
+    let own = server.url("").trim_end_matches('/').to_owned();
+    assert_eq!(send(Some(&own), None, "application/json", "/events", event.as_bytes()).0, 201, "the server's own pages");
+    assert_eq!(send(None, None, "application/json", "/events", event.as_bytes()).0, 201, "clients that are not browsers");
+    assert_eq!(send(Some("https://console.example"), None, "application/json", "/events", event.as_bytes()).0, 201, "an allowed origin");
+    let (status, body) = send(Some("https://evil.example"), None, "application/json", "/events", event.as_bytes());
+    assert!(status == 403 && body.contains("cross_origin"), "{status} {body}");
+    assert_eq!(send(Some("null"), None, "application/json", "/dead-letters/1/skip", b"").0, 403, "a sandboxed page");
+    let (status, body) = send(None, None, "text/plain", "/events", event.as_bytes());
+    assert!(status == 415 && body.contains("application/json"), "a form post: {status} {body}");
+    let (status, body) = send(None, None, "text/plain", "/plugins", b"\0asm");
+    assert!(status == 415 && body.contains("application/wasm"), "{status} {body}");
+    // DNS rebinding: a page whose name now points at 127.0.0.1.
+    let (status, body) = send(None, Some("evil.example:8080"), "application/json", "/events", event.as_bytes());
+    assert!(status == 403 && body.contains("forbidden_host"), "{status} {body}");
+    assert_eq!(get(&server, "/events").1["events"].as_array().unwrap().len(), 3, "only the three allowed appends");
+}
+
+#[test]
+fn live_streams_are_bounded_and_end_when_the_server_stops() {
+    let cairn = Cairn::with_sqlite();
+    let server = Server::start(&cairn, &["--max-sse-clients", "1"]);
+    let subscriber = agent().get(&server.url("/events/stream")).call().expect("the first subscriber is taken");
+    let refused = match agent().get(&server.url("/events/stream")).call() {
+        Err(ureq::Error::Status(status, response)) => (status, response.into_string().unwrap()),
+        other => panic!("a second subscriber was not refused: {:?}", other.map(|response| response.status())),
+    };
+    assert!(refused.0 == 503 && refused.1.contains("--max-sse-clients"), "{refused:?}");
+    let mut reader = std::io::BufReader::new(subscriber.into_reader());
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    // The open stream ends with a shutdown message, and the server exits.
+    let mut received = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut received).unwrap();
+    assert!(received.contains("event: shutdown"), "{received}");
+    let mut server = server;
+    assert!(server.child.wait().unwrap().success(), "SIGTERM ends the server, subscriber or not");
+}
