@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{events_per_second, format_latency, format_rate, quantile, resident_bytes, BenchReport, BenchRow};
 use cairn::event::{AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId};
 use cairn::json::JsonText;
-use cairn::store::{EventStore, LogFilter, PostgresStore, SqliteStore, StoreError, StoreLimits, StoreUrl};
+use cairn::store::{EventStore, LogFilter, PostgresStore, SqliteStore, StoreError, StoreOptions, StoreUrl};
 
 pub struct StoreBenchConfig {
     /// Picks the backend; the benchmark itself runs in a throwaway store beside it.
@@ -37,13 +37,13 @@ impl ThrowawayStore {
             StoreUrl::Sqlite { path } => {
                 let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
                 let path = directory.join(format!(".cairn-bench-{run}.db"));
-                let store = SqliteStore::open(&path, StoreLimits::default()).await?;
+                let store = SqliteStore::open(&path, &StoreOptions::default()).await?;
                 Ok(ThrowawayStore::Sqlite { store, path })
             }
             StoreUrl::Postgres { url, .. } => {
                 let schema = format!("cairn_bench_{run}");
                 let bench_url = StoreUrl::Postgres { url: url.clone(), schema: Some(schema.clone()) };
-                let store = PostgresStore::open(&bench_url, StoreLimits::default()).await?;
+                let store = PostgresStore::open(&bench_url, &StoreOptions::default()).await?;
                 Ok(ThrowawayStore::Postgres { store, schema })
             }
         }

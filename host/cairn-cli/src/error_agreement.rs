@@ -31,6 +31,7 @@ fn store_errors() -> Vec<StoreError> {
         StoreError::BadUrl("mysql://".into()),
         StoreError::Database(sqlx::Error::PoolTimedOut),
         StoreError::Database(sqlx::Error::RowNotFound),
+        StoreError::Busy("a lock stayed held".into()),
         StoreError::Migration(sqlx::migrate::MigrateError::VersionMissing(1)),
         StoreError::GenerationRetired { handler: "h".into(), generation: 1 },
         StoreError::CheckpointMoved { name: "c".into(), expected: 1, actual: 2 },
@@ -46,6 +47,7 @@ fn store_errors() -> Vec<StoreError> {
             | StoreError::NewerSchema { .. }
             | StoreError::BadUrl(_)
             | StoreError::Database(_)
+            | StoreError::Busy(_)
             | StoreError::Migration(_)
             | StoreError::GenerationRetired { .. }
             | StoreError::CheckpointMoved { .. }

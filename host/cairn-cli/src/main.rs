@@ -46,6 +46,18 @@ pub struct Cli {
     #[arg(long, global = true, env = "CAIRN_MAX_PAYLOAD_BYTES", default_value_t = StoreLimits::default().max_payload_bytes)]
     max_payload_bytes: usize,
 
+    /// What an acknowledged append survives: full (synced to disk on every commit) or normal (faster; a power cut may lose the last commits). See README, "Limits and guarantees"
+    #[arg(long, global = true, env = "CAIRN_DURABILITY", default_value = "full", value_parser = ["full", "normal"])]
+    durability: String,
+
+    /// PostgreSQL: how long a statement waits for a lock before it fails, in milliseconds
+    #[arg(long, global = true, env = "CAIRN_STORE_LOCK_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    store_lock_timeout_ms: u64,
+
+    /// PostgreSQL: how long one statement may run, in milliseconds
+    #[arg(long, global = true, env = "CAIRN_STORE_STATEMENT_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    store_statement_timeout_ms: u64,
+
     /// Linear memory one plugin instance may use, in MiB
     #[arg(long, global = true, env = "CAIRN_PLUGIN_MEMORY_MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     plugin_memory_mib: u32,
@@ -158,7 +170,13 @@ impl Cli {
 
     async fn open_store(&self) -> anyhow::Result<Arc<dyn EventStore>> {
         let url = self.store_url()?;
-        Ok(store::open(&url, self.limits()).await?)
+        let options = store::StoreOptions {
+            limits: self.limits(),
+            durability: store::Durability::parse(&self.durability).unwrap_or_default(),
+            lock_timeout: Duration::from_millis(self.store_lock_timeout_ms),
+            statement_timeout: Duration::from_millis(self.store_statement_timeout_ms),
+        };
+        Ok(store::open_with(&url, &options).await?)
     }
 
     fn runtime_config(&self) -> RuntimeConfig {

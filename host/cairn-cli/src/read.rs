@@ -148,6 +148,7 @@ pub async fn run_stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
         instant.map(|instant| cairn::time::format_rfc3339(&instant)).unwrap_or_else(|| "-".to_owned())
     };
     table.add_row(["backend".to_owned(), statistics.backend.to_owned()]);
+    table.add_row(["durability".to_owned(), statistics.durability.clone()]);
     table.add_row(["total events".to_owned(), statistics.total_events.to_string()]);
     table.add_row(["streams".to_owned(), statistics.total_streams.to_string()]);
     table.add_row(["last global position".to_owned(), statistics.last_global_position.to_string()]);

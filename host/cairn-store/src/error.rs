@@ -28,7 +28,10 @@ pub enum StoreError {
     BadUrl(String),
 
     #[error("store query failed: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+
+    #[error("the store is busy: {0}; nothing of this request was written, so retry it")]
+    Busy(String),
 
     #[error("store schema migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -54,6 +57,19 @@ impl StoreError {
 }
 
 
+/// PostgreSQL's refusals for a lock it waited too long for (`55P03`) and a
+/// statement that ran too long (`57014`) become [`StoreError::Busy`], naming
+/// the setting; every other failure stays a database error.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error.as_database_error().and_then(|database| database.code()).as_deref() {
+            Some("55P03") => StoreError::Busy("a lock (the log's head, a checkpoint) stayed held by another transaction longer than --store-lock-timeout".to_owned()),
+            Some("57014") => StoreError::Busy("a statement ran longer than --store-statement-timeout".to_owned()),
+            _ => StoreError::Database(error),
+        }
+    }
+}
+
 impl cairn_event::Classified for StoreError {
     fn kind(&self) -> cairn_event::ErrorKind {
         use cairn_event::ErrorKind;
@@ -64,7 +80,7 @@ impl cairn_event::Classified for StoreError {
             | StoreError::CheckpointMoved { .. } => ErrorKind::Conflict,
             StoreError::Invalid(_) | StoreError::BadUrl(_) | StoreError::NotACairnStore { .. } => ErrorKind::Invalid,
             StoreError::NewerSchema { .. } => ErrorKind::Refused,
-            StoreError::Unreachable { .. } => ErrorKind::Unavailable,
+            StoreError::Unreachable { .. } | StoreError::Busy(_) => ErrorKind::Unavailable,
             StoreError::Database(error) if is_unavailable(error) => ErrorKind::Unavailable,
             StoreError::Database(_) | StoreError::Migration(_) | StoreError::CorruptRow(_) => ErrorKind::Internal,
         }

@@ -18,6 +18,7 @@ mod filter;
 mod follow;
 mod head;
 mod limits;
+mod options;
 mod plan;
 mod plugin_catalog;
 mod read_models;
@@ -47,6 +48,7 @@ pub use telemetry::{APPEND_DURATION, EVENTS_APPENDED};
 pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
+pub use options::{Durability, StoreOptions};
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
 pub use dead_letters::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
 pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
@@ -80,6 +82,9 @@ pub struct StoreStatistics {
     pub latest_event_timestamp: Option<DateTime<Utc>>,
     pub store_size_bytes: u64,
     pub backend: &'static str,
+    /// What an acknowledged append survives, as the database reports it:
+    /// `full` or `normal` (see `Durability`).
+    pub durability: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -145,10 +150,16 @@ pub trait EventStore:
     fn limits(&self) -> &StoreLimits;
 }
 
-/// Opens (and if needed creates and migrates) the store behind `url`.
+/// Opens (and if needed creates and migrates) the store behind `url`, with
+/// the default durability and timeouts.
 pub async fn open(url: &StoreUrl, limits: StoreLimits) -> Result<Arc<dyn EventStore>, StoreError> {
+    open_with(url, &limits.into()).await
+}
+
+/// Opens (and if needed creates and migrates) the store behind `url`.
+pub async fn open_with(url: &StoreUrl, options: &StoreOptions) -> Result<Arc<dyn EventStore>, StoreError> {
     match url {
-        StoreUrl::Sqlite { path } => Ok(Arc::new(sqlite::SqliteStore::open(path, limits).await?)),
-        StoreUrl::Postgres { .. } => Ok(Arc::new(postgres::PostgresStore::open(url, limits).await?)),
+        StoreUrl::Sqlite { path } => Ok(Arc::new(sqlite::SqliteStore::open(path, options).await?)),
+        StoreUrl::Postgres { .. } => Ok(Arc::new(postgres::PostgresStore::open(url, options).await?)),
     }
 }

@@ -51,7 +51,8 @@ impl PostgresStore {
         &self.pool
     }
 
-    pub async fn open(url: &StoreUrl, limits: StoreLimits) -> Result<Self, StoreError> {
+    pub async fn open(url: &StoreUrl, store_options: &crate::StoreOptions) -> Result<Self, StoreError> {
+        let limits = store_options.limits.clone();
         let StoreUrl::Postgres { url: connect_url, schema } = url else {
             return Err(StoreError::BadUrl(format!("{url} is not a PostgreSQL URL")));
         };
@@ -69,17 +70,26 @@ impl PostgresStore {
         if let Some(schema) = schema {
             check_schema_name(schema)?;
             sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&mut connection).await?;
+            sqlx::query(&format!("SET search_path TO \"{schema}\"")).execute(&mut connection).await?;
             options = options.options([("search_path", schema.as_str())]);
         }
+        // Migrations run on this connection, without the statement timeout:
+        // building an index on a long log may take longer than any request.
+        check_is_cairn_store(&mut connection, &location).await?;
+        MIGRATOR.run(&mut connection).await?;
         drop(connection);
+        let milliseconds = |duration: Duration| format!("{}ms", duration.as_millis().max(1));
+        let options = options.options([
+            ("lock_timeout", milliseconds(store_options.lock_timeout).as_str()),
+            ("statement_timeout", milliseconds(store_options.statement_timeout).as_str()),
+            ("synchronous_commit", if store_options.durability == crate::Durability::Full { "on" } else { "off" }),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
             .map_err(unreachable)?;
-        check_is_cairn_store(&pool, &location).await?;
-        MIGRATOR.run(&pool).await?;
         let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/head_position.sql"))
             .fetch_one(&pool)
             .await?;
@@ -164,10 +174,10 @@ fn check_schema_name(schema: &str) -> Result<(), StoreError> {
     }
 }
 
-async fn check_is_cairn_store(pool: &PgPool, location: &str) -> Result<(), StoreError> {
+async fn check_is_cairn_store(pool: &mut sqlx::PgConnection, location: &str) -> Result<(), StoreError> {
     let tables: Vec<String> =
         sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()")
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?;
     let has_migrations = tables.iter().any(|table| table == "_sqlx_migrations");
     if has_migrations && !tables.iter().any(|table| table == "cairn_events") {
@@ -177,7 +187,7 @@ async fn check_is_cairn_store(pool: &PgPool, location: &str) -> Result<(), Store
         });
     }
     if has_migrations {
-        let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(pool).await?;
+        let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&mut *pool).await?;
         let known = MIGRATOR.iter().map(|migration| migration.version).max().unwrap_or(0);
         if let Some(found) = found.filter(|found| *found > known) {
             return Err(StoreError::NewerSchema { location: location.to_owned(), found, known });
@@ -429,6 +439,11 @@ impl EventStore for PostgresStore {
             .await?,
             store_size_bytes: size as u64,
             backend: "postgres",
+            durability: match sqlx::query_scalar::<_, String>("SHOW synchronous_commit").fetch_one(&self.pool).await?.as_str() {
+                "off" | "local" => "normal",
+                _ => "full",
+            }
+            .to_owned(),
         })
     }
 

@@ -52,16 +52,20 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    pub async fn open(path: &Path, limits: StoreLimits) -> Result<Self, StoreError> {
+    pub async fn open(path: &Path, options: &crate::StoreOptions) -> Result<Self, StoreError> {
+        let limits = options.limits.clone();
         refuse_non_sqlite_file(path)?;
         let location = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL in WAL mode never corrupts the file; a power cut may lose
-            // the last commits, which is the documented trade for speed.
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL syncs every commit; NORMAL in WAL mode never corrupts the
+            // file, but a power cut may lose the last commits (`--durability`).
+            .synchronous(match options.durability {
+                crate::Durability::Full => SqliteSynchronous::Full,
+                crate::Durability::Normal => SqliteSynchronous::Normal,
+            })
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536")
             .pragma("mmap_size", "1073741824")
@@ -389,6 +393,12 @@ impl EventStore for SqliteStore {
             .await?,
             store_size_bytes: size as u64 + wal_size,
             backend: "sqlite",
+            durability: match sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(&self.write_pool).await? {
+                0 => "off",
+                1 => "normal",
+                _ => "full",
+            }
+            .to_owned(),
         })
     }
 

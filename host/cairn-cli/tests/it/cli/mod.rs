@@ -9,6 +9,7 @@
 //! - `serve_under_load`: plugin uploads and shutdown while commands flow.
 
 mod migrators;
+mod durability;
 mod hostile;
 mod plugins;
 mod replay;
