@@ -42,10 +42,12 @@ pub async fn run(config: &ReplayBenchConfig) -> anyhow::Result<BenchReport> {
         host.add(PluginSource { bytes, requested_name: None, file_stem: Some(stem.to_owned()) }).await?;
     }
     let chains = Arc::new(MigrationChains::default());
+    // Every timed run writes the live generation afresh, as a rebuild would.
     let options = |workers: usize| ReplayOptions {
         batch_size: config.batch_size,
         checkpoint: CheckpointChoice::None,
         workers,
+        generation: Some(0),
         ..ReplayOptions::default()
     };
 

@@ -36,6 +36,7 @@ fn store_errors() -> Vec<StoreError> {
         StoreError::GenerationRetired { handler: "h".into(), generation: 1 },
         StoreError::CheckpointMoved { name: "c".into(), expected: 1, actual: 2 },
         StoreError::CorruptRow("bad id".into()),
+        StoreError::RegistryRefused("an aggregate type has two plugins".into()),
     ];
     for error in &all {
         match error {
@@ -51,7 +52,8 @@ fn store_errors() -> Vec<StoreError> {
             | StoreError::Migration(_)
             | StoreError::GenerationRetired { .. }
             | StoreError::CheckpointMoved { .. }
-            | StoreError::CorruptRow(_) => {}
+            | StoreError::CorruptRow(_)
+            | StoreError::RegistryRefused(_) => {}
         }
     }
     all
@@ -119,6 +121,7 @@ fn host_errors() -> Vec<PluginHostError> {
         PluginHostError::UnknownAggregateType { aggregate_type: "a".into(), registered: Vec::new() },
         PluginHostError::Unloadable { name: "x".into(), version: 1, reason: "gone".into() },
         PluginHostError::ConflictingMigrators(vec!["both migrate T".into()]),
+        PluginHostError::RemovalRefused { name: "m".into(), reason: "both migrate T".into() },
     ];
     all.extend(load_errors().into_iter().map(|source| PluginHostError::Refused { name: "x".into(), source }));
     all.extend(call_errors().into_iter().map(PluginHostError::Call));
@@ -136,6 +139,7 @@ fn host_errors() -> Vec<PluginHostError> {
             | PluginHostError::UnknownAggregateType { .. }
             | PluginHostError::Unloadable { .. }
             | PluginHostError::ConflictingMigrators(_)
+            | PluginHostError::RemovalRefused { .. }
             | PluginHostError::Call(_)
             | PluginHostError::Store(_) => {}
         }

@@ -101,13 +101,29 @@ macro_rules! from_library_errors {
     };
 }
 
-from_library_errors!(
-    cairn::StoreError,
-    cairn::plugins::PluginHostError,
-    cairn::replay::ReplayError,
-    cairn::read::ReadError,
-    cairn::migrate::UpcastError,
-);
+from_library_errors!(cairn::StoreError, cairn::plugins::PluginHostError, cairn::replay::ReplayError);
+
+/// A migrator that fails on a stored event is the operator's to fix, and
+/// the failure names the event, the migrator and the step: nothing in it is
+/// the server's secret, so the client gets it whole.
+impl From<cairn::migrate::UpcastError> for ApiError {
+    fn from(error: cairn::migrate::UpcastError) -> Self {
+        tracing::error!(%error, reason = %error.reason, "a migrator failed on a stored event");
+        Self::of_kind(
+            ErrorKind::Internal,
+            format!("{error}: {}; fix the migrator (add a new version) or remove it (`cairn plugin remove`)", error.reason),
+        )
+    }
+}
+
+impl From<cairn::read::ReadError> for ApiError {
+    fn from(error: cairn::read::ReadError) -> Self {
+        match error {
+            cairn::read::ReadError::Upcast(error) => error.into(),
+            other => Self::from_library(&other),
+        }
+    }
+}
 
 impl From<cairn::command::CommandError> for ApiError {
     fn from(error: cairn::command::CommandError) -> Self {

@@ -50,13 +50,38 @@ fn projection_json(reading: &ProjectionReading, head: Option<u64>) -> Value {
     })
 }
 
-/// Whether the server can serve
+/// Whether the process serves at all
+///
+/// Liveness: answers whenever the process can answer, whatever the store or
+/// the plugins say, so that an orchestrator restarts only a process that
+/// no longer serves (a restart would not fix a database that is down).
+#[utoipa::path(get, path = "/health/live", tag = "operations", security(()),
+    responses((status = 200, description = "`status` live and the uptime", body = Object)))]
+pub async fn live(State(state): State<Arc<ServerState>>) -> Json<Value> {
+    Json(json!({ "status": "live", "uptime_seconds": state.started.elapsed().as_secs() }))
+}
+
+/// Whether the server can serve: readiness
+#[utoipa::path(get, path = "/health/ready", tag = "operations", security(()),
+    responses(
+        (status = 200, description = "The store takes appends and reads (on SQLite, its writer runs), every active plugin loads and no live projection has failed; with plugin calls running and waiting, each projection's state and lag, and pending dead letters", body = Object),
+        (status = 503, description = "The same details, with what is wrong", body = Object)))]
+pub async fn ready(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<Value>) {
+    readiness(&state).await
+}
+
+/// What `/health/ready` answers, kept at `/health` too.
 #[utoipa::path(get, path = "/health", tag = "operations", security(()),
     responses(
-        (status = 200, description = "Store reachable, every active plugin loads and no live projection has failed; with the most recent event, plugins, each projection's state and lag, and pending dead letters", body = Object),
-        (status = 503, description = "The same details, with what is wrong", body = Object)))]
+        (status = 200, description = "As /health/ready", body = Object),
+        (status = 503, description = "As /health/ready", body = Object)))]
 pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<Value>) {
+    readiness(&state).await
+}
+
+async fn readiness(state: &ServerState) -> (StatusCode, Json<Value>) {
     let store = state.store();
+    let ready_store = store.readiness().await;
     let head = store.head_position().await;
     let latest_event_at = match &head {
         // Only the timestamp is read, so the event is read as stored.
@@ -68,22 +93,40 @@ pub async fn health(State(state): State<Arc<ServerState>>) -> (StatusCode, Json<
         .iter()
         .map(|status| json!({ "name": status.record.name, "kind": status.record.kind, "version": status.record.version, "loaded": status.loaded, "error": status.load_error }))
         .collect();
-    let readings = projection_readings(&state, &statuses).await;
+    let calls: Vec<Value> = state
+        .plugins
+        .gate_readings()
+        .into_iter()
+        .map(|(name, reading)| json!({ "plugin": name, "limit": reading.limit, "running": reading.running, "waiting": reading.waiting, "saturated": reading.saturated() }))
+        .collect();
+    let saturated = calls.iter().any(|call| call["saturated"] == true);
+    let readings = projection_readings(state, &statuses).await;
     let projections_healthy = readings.iter().all(|reading| !matches!(reading.state, Some(ProjectionState::Failed { .. })));
     let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied())).collect();
     let dead_letters = store.dead_letter_counts().await.ok();
     let pending_dead_letters = dead_letters.as_ref().map(|counts| counts.iter().map(|count| count.failed + count.parked).sum::<u64>());
     let plugins_healthy = plugins.iter().all(|plugin| plugin["error"].is_null());
-    let healthy = head.is_ok() && plugins_healthy && projections_healthy;
+    let healthy = ready_store.is_ok() && plugins_healthy && projections_healthy;
     let body = json!({
         "status": if healthy { "healthy" } else { "unhealthy" },
-        "store": { "reachable": head.is_ok(), "backend": store.backend_name(), "head_position": head.as_ref().ok(), "latest_event_at": latest_event_at.map(|at| cairn::time::format_rfc3339(&at)) },
+        "store": {
+            "reachable": ready_store.is_ok(),
+            "error": ready_store.as_ref().err().map(|_| "the store does not take appends or reads; the server log says why"),
+            "backend": store.backend_name(),
+            "head_position": head.as_ref().ok(),
+            "latest_event_at": latest_event_at.map(|at| cairn::time::format_rfc3339(&at)),
+        },
         "plugins": plugins,
+        "plugin_calls": { "saturated": saturated, "plugins": calls },
+        "live_stream_clients": state.live.clients(),
         "projections": projections,
         "dead_letters_pending": pending_dead_letters,
         "dead_letters": dead_letters,
         "uptime_seconds": state.started.elapsed().as_secs(),
     });
+    if let Err(error) = &ready_store {
+        tracing::warn!(%error, "not ready: the store");
+    }
     (if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }
 

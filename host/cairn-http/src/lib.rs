@@ -144,7 +144,7 @@ pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeO
         .routes(routes!(plugins::remove));
     // A component is larger than any JSON request, so uploads have a limit of their own.
     let upload = OpenApiRouter::new().routes(routes!(plugins::upload)).layer(DefaultBodyLimit::max(options.upload_limit));
-    let open = OpenApiRouter::new().routes(routes!(health::health));
+    let open = OpenApiRouter::new().routes(routes!(health::health)).routes(routes!(health::live)).routes(routes!(health::ready));
     let timed = OpenApiRouter::with_openapi(openapi::BaseDocument::openapi())
         .merge(scoped(read, Scope::Read, &tokens))
         .merge(scoped(write, Scope::Write, &tokens))

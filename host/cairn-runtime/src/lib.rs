@@ -189,6 +189,15 @@ pub enum LoadedPlugin {
 }
 
 impl LoadedPlugin {
+    /// Where this version's calls wait for a place among those running.
+    pub fn gate(&self) -> &CallGate {
+        match self {
+            LoadedPlugin::Aggregate(plugin) => plugin.gate(),
+            LoadedPlugin::Migrator(plugin) => plugin.gate(),
+            LoadedPlugin::Handler(plugin) => plugin.gate(),
+        }
+    }
+
     pub fn kind(&self) -> PluginKind {
         match self {
             LoadedPlugin::Aggregate(_) => PluginKind::Aggregate,

@@ -44,6 +44,10 @@ pub enum StoreError {
 
     #[error("the store holds a row it cannot read: {0}")]
     CorruptRow(String),
+
+    /// A registry change the caller's check refused; nothing was written.
+    #[error("{0}")]
+    RegistryRefused(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StoreError {
@@ -79,7 +83,7 @@ impl cairn_event::Classified for StoreError {
             | StoreError::GenerationRetired { .. }
             | StoreError::CheckpointMoved { .. } => ErrorKind::Conflict,
             StoreError::Invalid(_) | StoreError::BadUrl(_) | StoreError::NotACairnStore { .. } => ErrorKind::Invalid,
-            StoreError::NewerSchema { .. } => ErrorKind::Refused,
+            StoreError::NewerSchema { .. } | StoreError::RegistryRefused(_) => ErrorKind::Refused,
             StoreError::Unreachable { .. } | StoreError::Busy(_) => ErrorKind::Unavailable,
             StoreError::Database(error) if is_unavailable(error) => ErrorKind::Unavailable,
             StoreError::Database(_) | StoreError::Migration(_) | StoreError::CorruptRow(_) => ErrorKind::Internal,

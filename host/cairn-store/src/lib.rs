@@ -49,7 +49,7 @@ pub use filter::LogFilter;
 pub use follow::follow_log;
 pub use limits::StoreLimits;
 pub use options::{Durability, StoreOptions};
-pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration};
+pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, RegistryChange, RegistryCheck};
 pub use dead_letters::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
 pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
 pub(crate) use read_models::coalesce;

@@ -51,14 +51,35 @@ impl Registration {
     }
 }
 
+/// Judges a registry change inside its transaction, from the active
+/// versions before it and those it would leave: an error refuses the change
+/// and nothing is written. The store knows nothing of what plugins mean; the
+/// plugin host passes its rules (one owner per aggregate type, migrators
+/// that chain, a name that keeps its kind).
+pub type RegistryCheck<'a> = &'a (dyn Fn(&RegistryChange<'_>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync);
+
+/// The active versions before a registry change and after it.
+pub struct RegistryChange<'a> {
+    pub before: &'a [PluginVersionRecord],
+    pub after: &'a [PluginVersionRecord],
+}
+
 /// Plugin registry storage, implemented by every backend and covered by the
-/// same conformance suite as the event log.
+/// same conformance suite as the event log. Registry changes are serialized
+/// across processes, so two changes never both pass a check that only one
+/// of them could.
 #[async_trait]
 pub trait PluginCatalog: Send + Sync {
     /// Stores a new version numbered one above the newest for its name and
-    /// makes it the only active one, atomically. Re-registering the bytes of
-    /// the active version writes nothing.
-    async fn register_plugin(&self, plugin: NewPluginVersion) -> Result<Registration, StoreError>;
+    /// makes it the only active one, atomically, if `check` accepts the
+    /// active versions that leaves. Re-registering the bytes of the active
+    /// version writes nothing.
+    async fn register_plugin_checked(&self, plugin: NewPluginVersion, check: RegistryCheck<'_>) -> Result<Registration, StoreError>;
+
+    /// [`Self::register_plugin_checked`] with no check.
+    async fn register_plugin(&self, plugin: NewPluginVersion) -> Result<Registration, StoreError> {
+        self.register_plugin_checked(plugin, &|_| Ok(())).await
+    }
 
     /// Every version of every plugin, by name then version.
     async fn plugin_versions(&self) -> Result<Vec<PluginVersionRecord>, StoreError>;
@@ -71,6 +92,12 @@ pub trait PluginCatalog: Send + Sync {
 
     /// Deletes one version, or every version when `version` is `None`, and
     /// returns how many were deleted. When the active version goes, the
-    /// newest remaining one becomes active.
-    async fn remove_plugin(&self, name: &str, version: Option<u64>) -> Result<u64, StoreError>;
+    /// newest remaining one becomes active, if `check` accepts the active
+    /// versions that leaves.
+    async fn remove_plugin_checked(&self, name: &str, version: Option<u64>, check: RegistryCheck<'_>) -> Result<u64, StoreError>;
+
+    /// [`Self::remove_plugin_checked`] with no check.
+    async fn remove_plugin(&self, name: &str, version: Option<u64>) -> Result<u64, StoreError> {
+        self.remove_plugin_checked(name, version, &|_| Ok(())).await
+    }
 }

@@ -67,16 +67,22 @@ impl PostgresStore {
         // One direct connection first: a pool would report a refused
         // connection only as a timeout, hiding the reason.
         let mut connection = options.connect().await.map_err(unreachable)?;
+        // Processes opening one new store at once take turns: one creates
+        // the schema and the tables while the others wait, then find them
+        // made. Migrations run on this connection, without the statement
+        // timeout: building an index on a long log may take longer than any
+        // request.
+        let lock_key = format!("cairn_open:{}", schema.as_deref().unwrap_or(""));
+        sqlx::query("SELECT pg_advisory_lock(hashtextextended($1, 0))").bind(&lock_key).execute(&mut connection).await?;
         if let Some(schema) = schema {
             check_schema_name(schema)?;
             sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&mut connection).await?;
             sqlx::query(&format!("SET search_path TO \"{schema}\"")).execute(&mut connection).await?;
             options = options.options([("search_path", schema.as_str())]);
         }
-        // Migrations run on this connection, without the statement timeout:
-        // building an index on a long log may take longer than any request.
         check_is_cairn_store(&mut connection, &location).await?;
         MIGRATOR.run(&mut connection).await?;
+        sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))").bind(&lock_key).execute(&mut connection).await?;
         drop(connection);
         let milliseconds = |duration: Duration| format!("{}ms", duration.as_millis().max(1));
         let options = options.options([

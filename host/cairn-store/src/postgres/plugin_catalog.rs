@@ -1,6 +1,7 @@
-//! The plugin registry on PostgreSQL. A registration holds a transaction
-//! advisory lock on the plugin's name, so two processes registering the same
-//! name number their versions one after the other.
+//! The plugin registry on PostgreSQL. A registry change holds a transaction
+//! advisory lock on the store's registry, so that changes from several
+//! processes happen one after the other: versions are numbered in order,
+//! and each change's check sees the ones before it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -8,16 +9,19 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::PostgresStore;
-use crate::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, StoreError};
+use crate::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, RegistryChange, RegistryCheck, StoreError};
 
 #[async_trait]
 impl PluginCatalog for PostgresStore {
-    async fn register_plugin(&self, plugin: NewPluginVersion) -> Result<Registration, StoreError> {
+    async fn register_plugin_checked(&self, plugin: NewPluginVersion, check: RegistryCheck<'_>) -> Result<Registration, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query(include_str!("../../queries/postgres/plugin_lock_name.sql"))
-            .bind(&plugin.name)
-            .execute(&mut *transaction)
-            .await?;
+        sqlx::query(include_str!("../../queries/postgres/plugin_lock_registry.sql")).execute(&mut *transaction).await?;
+        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
         let active = sqlx::query(include_str!("../../queries/postgres/plugin_active_version.sql"))
             .bind(&plugin.name)
             .fetch_optional(&mut *transaction)
@@ -49,6 +53,13 @@ impl PluginCatalog for PostgresStore {
             .bind(added_at)
             .execute(&mut *transaction)
             .await?;
+        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
+        check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(Registration::Added(PluginVersionRecord {
             name: plugin.name,
@@ -81,12 +92,15 @@ impl PluginCatalog for PostgresStore {
             .await?)
     }
 
-    async fn remove_plugin(&self, name: &str, version: Option<u64>) -> Result<u64, StoreError> {
+    async fn remove_plugin_checked(&self, name: &str, version: Option<u64>, check: RegistryCheck<'_>) -> Result<u64, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        sqlx::query(include_str!("../../queries/postgres/plugin_lock_name.sql"))
-            .bind(name)
-            .execute(&mut *transaction)
-            .await?;
+        sqlx::query(include_str!("../../queries/postgres/plugin_lock_registry.sql")).execute(&mut *transaction).await?;
+        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
         let deleted = sqlx::query(include_str!("../../queries/postgres/plugin_delete.sql"))
             .bind(name)
             .bind(version.map(|version| version as i64))
@@ -97,6 +111,13 @@ impl PluginCatalog for PostgresStore {
             .bind(name)
             .execute(&mut *transaction)
             .await?;
+        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
+        check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(deleted)
     }

@@ -80,7 +80,7 @@ impl SqliteStore {
             .await
             .map_err(unreachable)?;
         check_is_cairn_store(&write_pool, &location).await?;
-        MIGRATOR.run(&write_pool).await?;
+        migrate(&write_pool).await?;
         let read_pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.pragma("query_only", "ON"))
@@ -194,6 +194,21 @@ pub(crate) fn insert_statement(template: &str, rows: usize, columns: usize) -> S
     template.replace("{rows}", &tuples.join(",\n"))
 }
 
+/// Applies the migrations. SQLite has no lock for sqlx's migrator to take,
+/// so processes opening a new store at once can both start a migration;
+/// the one that loses finds it applied when it tries again.
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match MIGRATOR.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempts < 5 => tracing::debug!(%error, "another process migrated the store at the same time; trying again"),
+            Err(error) => return Err(error.into()),
+        }
+    }
+}
+
 /// A file that exists and is not SQLite gets a clear refusal instead of
 /// SQLite's "file is not a database" on the first query.
 fn refuse_non_sqlite_file(path: &Path) -> Result<(), StoreError> {
@@ -217,6 +232,11 @@ async fn check_is_cairn_store(pool: &SqlitePool, location: &str) -> Result<(), S
             .await
             .map_err(|error| StoreError::NotACairnStore { location: location.to_owned(), reason: error.to_string() })?;
     if tables.is_empty() {
+        return Ok(());
+    }
+    // Another process creating this store right now may have made sqlx's
+    // table and not yet Cairn's; that is a Cairn store in the making.
+    if tables.iter().all(|table| table == "_sqlx_migrations") {
         return Ok(());
     }
     if !tables.iter().any(|table| table == "cairn_events") {

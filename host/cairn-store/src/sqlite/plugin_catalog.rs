@@ -6,13 +6,19 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::SqliteStore;
-use crate::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, StoreError};
+use crate::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, RegistryChange, RegistryCheck, StoreError};
 use cairn_event::time::micros_to_datetime;
 
 #[async_trait]
 impl PluginCatalog for SqliteStore {
-    async fn register_plugin(&self, plugin: NewPluginVersion) -> Result<Registration, StoreError> {
+    async fn register_plugin_checked(&self, plugin: NewPluginVersion, check: RegistryCheck<'_>) -> Result<Registration, StoreError> {
         let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
         let active = sqlx::query(include_str!("../../queries/sqlite/plugin_active_version.sql"))
             .bind(&plugin.name)
             .fetch_optional(&mut *transaction)
@@ -43,6 +49,13 @@ impl PluginCatalog for SqliteStore {
             .bind(added_at.timestamp_micros())
             .execute(&mut *transaction)
             .await?;
+        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
+        check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(Registration::Added(PluginVersionRecord {
             name: plugin.name,
@@ -78,8 +91,14 @@ impl PluginCatalog for SqliteStore {
             .await?)
     }
 
-    async fn remove_plugin(&self, name: &str, version: Option<u64>) -> Result<u64, StoreError> {
+    async fn remove_plugin_checked(&self, name: &str, version: Option<u64>, check: RegistryCheck<'_>) -> Result<u64, StoreError> {
         let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
         let deleted = sqlx::query(include_str!("../../queries/sqlite/plugin_delete.sql"))
             .bind(name)
             .bind(version.map(|version| version as i64))
@@ -90,6 +109,13 @@ impl PluginCatalog for SqliteStore {
             .bind(name)
             .execute(&mut *transaction)
             .await?;
+        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
+            .fetch_all(&mut *transaction)
+            .await?
+            .iter()
+            .map(decode_version)
+            .collect::<Result<_, _>>()?;
+        check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(deleted)
     }

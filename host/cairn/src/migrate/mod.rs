@@ -220,6 +220,29 @@ pub async fn upcast_events(chains: &Arc<MigrationChains>, mut events: Vec<Record
     }
 }
 
+/// Upcasts `events`; an event whose upcast fails is kept as stored and
+/// named, with the failure, in the second half of the answer, so that one
+/// event a migrator cannot read does not stop the others.
+pub async fn upcast_isolated(chains: &Arc<MigrationChains>, events: Vec<RecordedEvent>) -> (Vec<RecordedEvent>, HashMap<uuid::Uuid, String>) {
+    let mut failures = HashMap::new();
+    match upcast_events(chains, events.clone()).await {
+        Ok(upcast) => (upcast, failures),
+        Err(_) => {
+            let mut upcast = Vec::with_capacity(events.len());
+            for event in events {
+                match upcast_events(chains, vec![event.clone()]).await {
+                    Ok(mut one) => upcast.push(one.remove(0)),
+                    Err(error) => {
+                        failures.insert(event.id, format!("{error}: {}", error.reason));
+                        upcast.push(event);
+                    }
+                }
+            }
+            (upcast, failures)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -241,6 +241,27 @@ impl PluginHost {
         }
     }
 
+    /// The active migrators' names and versions: what the migration chains
+    /// are built from.
+    pub fn migrator_versions(&self) -> Vec<(String, u64)> {
+        self.snapshot()
+            .values()
+            .filter(|entry| entry.kind() == Some(PluginKind::Migrator))
+            .map(|entry| (entry.record.name.clone(), entry.record.version))
+            .collect()
+    }
+
+    /// How busy each loaded plugin is: calls running and waiting.
+    pub fn gate_readings(&self) -> Vec<(String, crate::runtime::GateReading)> {
+        self.snapshot()
+            .values()
+            .filter_map(|entry| match entry.loaded.get() {
+                Some(Ok(plugin)) => Some((entry.record.name.clone(), plugin.gate().reading())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Every active plugin, loaded or not.
     pub fn statuses(&self) -> Vec<PluginStatus> {
         self.snapshot()
@@ -259,7 +280,12 @@ impl PluginHost {
 
     /// Deletes one version of a plugin, or all of them, from the registry.
     pub async fn remove(&self, name: &str, version: Option<u64>) -> Result<u64, PluginHostError> {
-        let removed = self.store.remove_plugin(name, version).await?;
+        // A removal that would re-activate a version breaking the rules
+        // (an older migrator that conflicts) is refused whole.
+        let removed = self.store.remove_plugin_checked(name, version, &super::rules::check).await.map_err(|error| match super::rules::unbox(error) {
+            PluginHostError::Store(error) => PluginHostError::Store(error),
+            refusal => PluginHostError::RemovalRefused { name: name.to_owned(), reason: refusal.to_string() },
+        })?;
         if removed == 0 {
             let mut registered: Vec<String> = self.store.plugin_versions().await?.into_iter().map(|record| record.name).collect();
             registered.dedup();

@@ -1,9 +1,9 @@
 //! Adding a plugin: validate it completely, then store it.
 
-use crate::runtime::{CompileSource, LoadedPlugin, PluginKind};
+use crate::runtime::{CompileSource, LoadedPlugin};
 use crate::store::{NewPluginVersion, PluginVersionRecord, Registration};
 
-use super::active::{decode_record, PluginHost};
+use super::active::PluginHost;
 use super::description::Description;
 use super::error::PluginHostError;
 use super::name::validate_plugin_name;
@@ -53,18 +53,16 @@ impl PluginHost {
         };
         validate_plugin_name(&name).map_err(PluginHostError::InvalidName)?;
         let description = Description::of(&loaded, compiled.contract);
-        self.check_against_active(&name, &description).await?;
-
-        let registration = self
-            .store()
-            .register_plugin(NewPluginVersion {
-                name,
-                kind: description.kind().as_str().to_owned(),
-                content_hash: compiled.content_hash.clone(),
-                description: description.encode(),
-                component: source.bytes,
-            })
-            .await?;
+        let new_version = NewPluginVersion {
+            name,
+            kind: description.kind().as_str().to_owned(),
+            content_hash: compiled.content_hash.clone(),
+            description: description.encode(),
+            component: source.bytes,
+        };
+        // Judged inside the registry's transaction, against the versions
+        // active then: concurrent additions cannot both pass.
+        let registration = self.store().register_plugin_checked(new_version, &super::rules::check).await.map_err(super::rules::unbox)?;
         if let Registration::Added(record) = &registration {
             tracing::info!(
                 plugin = %record.name,
@@ -81,53 +79,6 @@ impl PluginHost {
             record: registration.record().clone(),
             compile_source: compiled.compile_source,
         })
-    }
-
-    async fn check_against_active(&self, name: &str, description: &Description) -> Result<(), PluginHostError> {
-        let kind = description.kind();
-        // Versions whose stored description cannot be read take no part in
-        // the checks; they cannot load either, and `plugin list` says why.
-        let active: Vec<(PluginVersionRecord, Description)> = self
-            .store()
-            .active_plugin_versions()
-            .await?
-            .into_iter()
-            .filter_map(|record| decode_record(&record).ok().map(|decoded| (record, decoded)))
-            .collect();
-        if let Some((existing, decoded)) = active.iter().find(|(record, decoded)| record.name == name && decoded.kind() != kind) {
-            return Err(PluginHostError::KindChanged { name: existing.name.clone(), existing: decoded.kind().to_string(), new: kind.to_string() });
-        }
-        if kind == PluginKind::Migrator {
-            // The new steps must chain with every other active migrator's
-            // (a new version of the same name replaces its old steps).
-            let mut declared: Vec<(String, Vec<crate::runtime::types::MigrationStep>)> = active
-                .iter()
-                .filter(|(record, decoded)| decoded.kind() == PluginKind::Migrator && record.name != name)
-                .map(|(record, decoded)| (record.name.clone(), decoded.steps().to_vec()))
-                .collect();
-            declared.push((name.to_owned(), description.steps().to_vec()));
-            let problems = crate::migrate::chain_problems(&declared);
-            if !problems.is_empty() {
-                return Err(PluginHostError::ConflictingMigrators(problems));
-            }
-        }
-        if let Some(aggregate_type) = description.aggregate_type() {
-            let same_name = active.iter().find(|(record, _)| record.name == name);
-            if let Some(existing) = same_name.and_then(|(_, decoded)| decoded.aggregate_type()) {
-                if existing != aggregate_type {
-                    return Err(PluginHostError::AggregateTypeChanged {
-                        name: name.to_owned(),
-                        existing: existing.to_owned(),
-                        new: aggregate_type.to_owned(),
-                    });
-                }
-            }
-            let owner = active.iter().find(|(record, decoded)| record.name != name && decoded.aggregate_type() == Some(aggregate_type));
-            if let Some((owner, _)) = owner {
-                return Err(PluginHostError::AggregateTypeTaken { aggregate_type: aggregate_type.to_owned(), owner: owner.name.clone() });
-            }
-        }
-        Ok(())
     }
 }
 

@@ -41,6 +41,9 @@ pub enum PluginHostError {
     #[error("the migrators conflict: {}; remove or replace one with `cairn plugin remove`", .0.join("; "))]
     ConflictingMigrators(Vec<String>),
 
+    #[error("removing it would make an older version of {name} active again, which is refused ({reason}); remove every version of {name}, or add a fixed version first")]
+    RemovalRefused { name: String, reason: String },
+
     #[error(transparent)]
     Call(#[from] PluginCallError),
 
@@ -73,7 +76,8 @@ impl crate::Classified for PluginHostError {
             PluginHostError::KindChanged { .. }
             | PluginHostError::AggregateTypeChanged { .. }
             | PluginHostError::AggregateTypeTaken { .. }
-            | PluginHostError::ConflictingMigrators(_) => ErrorKind::Refused,
+            | PluginHostError::ConflictingMigrators(_)
+            | PluginHostError::RemovalRefused { .. } => ErrorKind::Refused,
             PluginHostError::UnknownPlugin { .. } | PluginHostError::UnknownHandler { .. } | PluginHostError::UnknownAggregateType { .. } => {
                 ErrorKind::NotFound
             }

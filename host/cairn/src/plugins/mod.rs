@@ -16,6 +16,7 @@ pub mod calls;
 mod description;
 mod error;
 mod name;
+mod rules;
 
 pub use active::{PluginHost, PluginStatus, DEFAULT_REFRESH_INTERVAL};
 pub use add::{AddedPlugin, PluginSource};

@@ -51,9 +51,9 @@ pub async fn release_stream(host: &Arc<PluginHost>, id: i64, action: DeadLetterA
     let store = host.store().clone();
     let (letter, entries) = stream_headed_by(store.as_ref(), id).await?;
     let handler: Arc<dyn BatchHandler> = Arc::new(PluginHandler(host.handler(&letter.handler).await?));
-    let reader = Reader::live(host);
+    let reader = Reader::raw(store.clone());
     let mut resolved = Vec::new();
-    let mut to_run = Vec::new();
+    let mut stored = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         if index == 0 && action == DeadLetterAction::Skip {
             resolved.push(entry.id);
@@ -62,8 +62,10 @@ pub async fn release_stream(host: &Arc<PluginHost>, id: i64, action: DeadLetterA
         let event = reader.event(entry.event_id).await?.ok_or_else(|| {
             StoreError::CorruptRow(format!("dead letter {} names event {}, which the log does not hold", entry.id, entry.event_id))
         })?;
-        to_run.push(event);
+        stored.push(event);
     }
+    // Events the migrators still cannot upcast fail again, as dead letters.
+    let (to_run, unreadable) = crate::migrate::upcast_isolated(&host.migration_chains().await?, stored).await;
     let target = ReadTarget {
         store: store.clone(),
         handler: letter.handler.clone(),
@@ -78,7 +80,7 @@ pub async fn release_stream(host: &Arc<PluginHost>, id: i64, action: DeadLetterA
     let by_event: BTreeMap<uuid::Uuid, &DeadLetter> = entries.iter().map(|entry| (entry.event_id, entry)).collect();
     resolved.extend(unwanted.iter().map(|event| by_event[&event.id].id));
     let skipped = resolved.len() as u64;
-    let outcome = run_partition(&handler, target, wanted.clone(), &HashSet::new(), &policy, 0).await;
+    let outcome = run_partition(&handler, target, wanted.clone(), &HashSet::new(), &unreadable, &policy, 0).await;
     let stop_position = outcome.stopped_before.as_ref().map_or(u64::MAX, |event| event.global_position);
     resolved.extend(wanted.iter().filter(|event| event.global_position < stop_position).map(|event| by_event[&event.id].id));
     let still_failing = match (&outcome.stopped_before, outcome.errors.first()) {
@@ -144,14 +146,29 @@ fn failed_again(entry: &DeadLetter, error: &str) -> NewDeadLetter {
 
 /// Retries every dead-lettered stream, of one handler or of all.
 pub async fn retry_all(host: &Arc<PluginHost>, handler: Option<&str>) -> Result<Vec<StreamRelease>, ReplayError> {
+    retry_where(host, handler, |_| true).await
+}
+
+/// Retries the dead-lettered streams whose failed event fails because its
+/// migrators could not upcast it: after the migrators change, they may.
+pub async fn retry_unreadable(host: &Arc<PluginHost>, handler: &str) -> Result<Vec<StreamRelease>, ReplayError> {
+    retry_where(host, Some(handler), |letter| letter.error.as_deref().is_some_and(|error| error.starts_with(UNREADABLE_PREFIX))).await
+}
+
+/// How the error of a dead letter begins when the event's migrators could
+/// not upcast it (`migrate::UpcastError`'s message).
+const UNREADABLE_PREFIX: &str = "cannot upcast event";
+
+async fn retry_where(host: &Arc<PluginHost>, handler: Option<&str>, wanted: impl Fn(&DeadLetter) -> bool) -> Result<Vec<StreamRelease>, ReplayError> {
     let letters = host.store().dead_letters(handler, true, usize::MAX).await?;
-    let mut heads = BTreeMap::new();
+    // The first letter of each stream heads it; only heads are released.
+    let mut heads: BTreeMap<(String, u64, String, String), DeadLetter> = BTreeMap::new();
     for letter in letters {
-        heads.entry((letter.handler.clone(), letter.generation, letter.aggregate_type.clone(), letter.aggregate_id.clone())).or_insert(letter.id);
+        heads.entry((letter.handler.clone(), letter.generation, letter.aggregate_type.clone(), letter.aggregate_id.clone())).or_insert(letter);
     }
     let mut releases = Vec::new();
-    for id in heads.into_values() {
-        releases.push(release_stream(host, id, DeadLetterAction::Retry).await?);
+    for head in heads.into_values().filter(|head| wanted(head)) {
+        releases.push(release_stream(host, head.id, DeadLetterAction::Retry).await?);
     }
     Ok(releases)
 }

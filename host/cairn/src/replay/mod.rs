@@ -28,7 +28,7 @@ mod project;
 mod result;
 mod supervise;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -212,6 +212,9 @@ struct Run {
     checkpoint: Option<String>,
     checkpoint_position: u64,
     parked: HashSet<StreamKey>,
+    /// The page's events its migrators could not upcast, with why: they
+    /// fail without reaching the handler.
+    unreadable: HashMap<uuid::Uuid, String>,
     workers: usize,
     consecutive_failures: u32,
 }
@@ -258,14 +261,15 @@ pub async fn run_replay(
         checkpoint: start.checkpoint.clone(),
         checkpoint_position: start.checkpoint_position,
         parked: HashSet::new(),
+        unreadable: HashMap::new(),
         workers: options.workers,
         consecutive_failures: 0,
     };
     let position = start.checkpoint_position.max(options.after_position);
     let mut result = ReplayResult::starting(name, start.checkpoint, generation, position, start.notes);
     let filter = LogFilter { to_position: Some(options.filter.to_position.unwrap_or(start.head).min(start.head)), ..options.filter.clone() };
-    let reader = crate::read::Reader::pinned(store.clone(), chains.clone());
-    result.position = run_pages(&mut run, &reader, filter, options, position, start.head, &mut result, progress).await?;
+    let reader = crate::read::Reader::raw(store.clone());
+    result.position = run_pages(&mut run, &reader, chains, filter, options, position, start.head, &mut result, progress).await?;
     let elapsed = started.elapsed();
     result.duration_ms = elapsed.as_millis() as u64;
     result.events_per_second = result.processed as f64 / elapsed.as_secs_f64().max(1e-9);
@@ -322,6 +326,7 @@ async fn starting_point(store: &dyn EventStore, name: &str, options: &ReplayOpti
 async fn run_pages(
     run: &mut Run,
     reader: &crate::read::Reader,
+    chains: &Arc<MigrationChains>,
     filter: LogFilter,
     options: &ReplayOptions,
     mut position: u64,
@@ -329,25 +334,29 @@ async fn run_pages(
     result: &mut ReplayResult,
     mut progress: impl FnMut(Progress),
 ) -> Result<u64, ReplayError> {
+    // Only the events the handler wants are upcast (upcasting changes
+    // neither type nor stream, so what it wants is known before); one its
+    // migrators cannot read fails for this handler alone, as a dead letter.
+    let wanting = run.handler.clone();
     let read_page = |after: u64| {
-        let (reader, filter, size) = (reader.clone(), filter.clone(), options.batch_size);
+        let (reader, chains, handler, filter, size) = (reader.clone(), chains.clone(), wanting.clone(), filter.clone(), options.batch_size);
         tokio::spawn(async move {
-            // Upcasting keeps every event's position, so the page's count
-            // and end are those of the stored page.
             let page = reader.log(&filter, after, size).await?;
-            let end = page.last().map(|event| event.global_position);
-            Ok::<_, ReplayError>((page, end))
+            let (read, end) = (page.len() as u64, page.last().map(|event| event.global_position));
+            let wanted: Vec<RecordedEvent> = page.into_iter().filter(|event| handler.wants(event)).collect();
+            let (wanted, unreadable) = crate::migrate::upcast_isolated(&chains, wanted).await;
+            Ok::<_, ReplayError>((wanted, unreadable, read, end))
         })
     };
     let mut next = read_page(position);
     loop {
-        let (page, end) = next.await.expect("page reads do not panic")?;
+        let (wanted, unreadable, read, end) = next.await.expect("page reads do not panic")?;
         let Some(page_end) = end else { break };
         next = read_page(page_end);
-        result.total_events += page.len() as u64;
+        result.total_events += read;
         run.parked = run.store.parked_streams(&result.handler, run.target.generation).await?.into_iter().collect();
-        let (wanted, unwanted): (Vec<RecordedEvent>, Vec<RecordedEvent>) = page.into_iter().partition(|event| run.handler.wants(event));
-        result.skipped += unwanted.len() as u64;
+        result.skipped += read - wanted.len() as u64;
+        run.unreadable = unreadable;
         let (reached, stopped) = run_page(run, options, wanted, page_end, result).await?;
         position = reached;
         progress(Progress { position, head, processed: result.processed });
@@ -383,7 +392,7 @@ async fn run_page(
             return commit_page(run, &options.failure, outcomes, page_end, result).await;
         }
     }
-    let outcome = run_partition(&run.handler, run.target.clone(), wanted, &run.parked, &options.failure, run.consecutive_failures).await;
+    let outcome = run_partition(&run.handler, run.target.clone(), wanted, &run.parked, &run.unreadable, &options.failure, run.consecutive_failures).await;
     commit_page(run, &options.failure, vec![outcome], page_end, result).await
 }
 
@@ -400,8 +409,8 @@ async fn run_in_parallel(run: &mut Run, options: &ReplayOptions, wanted: &[Recor
         .filter(|events| !events.is_empty())
         .map(|events| {
             let (handler, target, parked, policy) = (run.handler.clone(), run.target.clone(), run.parked.clone(), options.failure.clone());
-            let consecutive_failures = run.consecutive_failures;
-            tokio::spawn(async move { run_partition(&handler, target, events, &parked, &policy, consecutive_failures).await })
+            let (unreadable, consecutive_failures) = (run.unreadable.clone(), run.consecutive_failures);
+            tokio::spawn(async move { run_partition(&handler, target, events, &parked, &unreadable, &policy, consecutive_failures).await })
         })
         .collect();
     let mut outcomes = Vec::new();

@@ -2,7 +2,7 @@
 //! order with retries. A failing event is dead-lettered and its stream
 //! parked, or, under stop-on-error, ends the partition.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,6 +81,7 @@ pub async fn run_partition(
     target: ReadTarget,
     events: Vec<RecordedEvent>,
     parked: &HashSet<StreamKey>,
+    unreadable: &HashMap<uuid::Uuid, String>,
     policy: &FailurePolicy,
     consecutive_failures: u32,
 ) -> PartitionOutcome {
@@ -88,6 +89,7 @@ pub async fn run_partition(
         handler,
         policy,
         parked,
+        unreadable,
         generation: target.generation,
         outcome: PartitionOutcome {
             buffer: BatchBuffer::new(target),
@@ -119,6 +121,9 @@ struct Partition<'a> {
     handler: &'a Arc<dyn BatchHandler>,
     policy: &'a FailurePolicy,
     parked: &'a HashSet<StreamKey>,
+    /// Events that cannot reach the handler: their migrators could not
+    /// upcast them. Each fails as if the handler had failed on it.
+    unreadable: &'a HashMap<uuid::Uuid, String>,
     generation: u64,
     outcome: PartitionOutcome,
 }
@@ -172,6 +177,9 @@ impl Partition<'_> {
 
     /// One attempt; its writes and count are kept only when it succeeds.
     async fn try_events(&mut self, events: Vec<RecordedEvent>) -> Result<(), HandlerFailure> {
+        if let Some((index, message)) = events.iter().enumerate().find_map(|(index, event)| self.unreadable.get(&event.id).map(|message| (index, message))) {
+            return Err(HandlerFailure { index: Some(index), message: message.clone() });
+        }
         let count = events.len() as u64;
         let (tried, result) = attempt(self.handler, events, self.outcome.buffer.clone()).await;
         if result.is_ok() {
@@ -184,6 +192,10 @@ impl Partition<'_> {
 
     /// The policy's retries with backoff; the last failure if all fail.
     async fn retry_alone(&mut self, event: &RecordedEvent, mut last_failure: HandlerFailure) -> Result<(), HandlerFailure> {
+        if self.unreadable.contains_key(&event.id) {
+            // Retrying cannot help: the same migrators would fail the same way.
+            return Err(last_failure);
+        }
         for retry in 0..self.policy.max_retries {
             tokio::time::sleep(self.policy.retry_delay.saturating_mul(1 << retry.min(16))).await;
             match self.try_events(vec![event.clone()]).await {

@@ -18,7 +18,9 @@ pub type ProjectionReport = ReplayResult;
 /// Keeps handler `handler`'s live read model up to date until `shutdown`
 /// turns true: each round replays from the checkpoint to the log's end and
 /// then waits for new events. A new plugin version is picked up on the next
-/// round; a rebuild that switched generations is followed.
+/// round; a rebuild that switched generations is followed; a store that
+/// fails (an outage, a lock held too long) is retried with backoff; and when
+/// the migrators change, the events they could not upcast are retried.
 pub async fn project(
     host: &Arc<PluginHost>,
     handler: &str,
@@ -28,12 +30,18 @@ pub async fn project(
 ) -> Result<(), ReplayError> {
     let options = ReplayOptions { checkpoint: CheckpointChoice::Named(live_checkpoint_name(handler)), generation: None, ..options.clone() };
     let store = host.store().clone();
+    let mut backoff = Backoff::default();
+    let mut chains = host.migration_chains().await.ok();
     loop {
         if *shutdown.borrow() {
             return Ok(());
         }
+        if let Err(error) = retry_unreadable_after_migrator_change(host, handler, &mut chains).await {
+            tracing::warn!(%handler, %error, "could not retry the events the old migrators could not upcast; the next round tries again");
+        }
         let position = match replay(host, handler, &options, |_| {}).await {
             Ok(report) => {
+                backoff = Backoff::default();
                 if report.processed + report.failed + report.parked > 0 {
                     on_round(&report);
                 }
@@ -51,12 +59,65 @@ pub async fn project(
                 tracing::info!(%handler, %error, "projection resumes from the store's checkpoint");
                 continue;
             }
+            Err(error) if is_store_failure(&error) => {
+                let wait = backoff.next();
+                tracing::warn!(%handler, %error, retry_in_ms = wait.as_millis() as u64, "the store failed under the projection; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
             Err(error) => return Err(error),
         };
         tokio::select! {
             _ = store.wait_for_new_events(position, FOLLOW_WAIT) => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+/// A failure of the store rather than of the handler: worth waiting out.
+fn is_store_failure(error: &ReplayError) -> bool {
+    matches!(
+        error,
+        ReplayError::Store(_) | ReplayError::Read(crate::read::ReadError::Store(_)) | ReplayError::Plugins(crate::plugins::PluginHostError::Store(_))
+    )
+}
+
+/// When the migration chains are not the ones of the last round, retries
+/// the dead letters of events the migrators could not upcast.
+async fn retry_unreadable_after_migrator_change(
+    host: &Arc<PluginHost>,
+    handler: &str,
+    seen: &mut Option<Arc<crate::migrate::MigrationChains>>,
+) -> Result<(), ReplayError> {
+    let current = host.migration_chains().await?;
+    let changed = seen.as_ref().is_some_and(|seen| !Arc::ptr_eq(seen, &current));
+    *seen = Some(current);
+    if changed {
+        let released = super::dead_letters::retry_unreadable(host, handler).await?;
+        if !released.is_empty() {
+            tracing::info!(%handler, streams = released.len(), "the migrators changed; retried the events they could not upcast");
+        }
+    }
+    Ok(())
+}
+
+/// Waits that double from 100 ms to 30 s.
+struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self(Duration::from_millis(100))
+    }
+}
+
+impl Backoff {
+    fn next(&mut self) -> Duration {
+        let wait = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(30));
+        wait
     }
 }
 

@@ -2,9 +2,11 @@
 //! started for handlers added while it runs, and each one's state kept for
 //! health checks and metrics.
 //!
-//! A projection that fails stays failed until its handler changes: a new
-//! version (the fix), or a removal and a new registration. Restarting the
-//! same code on a timer would only fail again and fill the log with errors.
+//! A projection that fails stays failed until its handler or the migrators
+//! change: a new version (the fix), or a removal and a new registration.
+//! Restarting the same code on a timer would only fail again and fill the
+//! log with errors. (Failures of the store do not end a projection: it
+//! waits them out itself, with backoff.)
 //! A projection whose handler was removed has not failed; it is forgotten,
 //! so registering the handler again starts it afresh.
 
@@ -23,9 +25,9 @@ use crate::plugins::{PluginHost, PluginHostError};
 pub enum ProjectionState {
     /// Following the log.
     Running,
-    /// Ended with `error` while `version` of the handler was active; it
-    /// starts again when another version becomes active.
-    Failed { version: u64, error: String },
+    /// Ended with `error` while `version` of the handler and `migrators`
+    /// were active; it starts again when either changes.
+    Failed { version: u64, migrators: Vec<(String, u64)>, error: String },
 }
 
 /// Runs the live projections and answers where each stands.
@@ -96,8 +98,8 @@ impl ProjectionSupervisor {
             let handler = status.record.name;
             match states.get(&handler) {
                 Some(ProjectionState::Running) => continue,
-                Some(ProjectionState::Failed { version, .. }) if *version == status.record.version => continue,
-                Some(ProjectionState::Failed { .. }) => tracing::info!(%handler, version = status.record.version, "a new version is active; restarting its live projection"),
+                Some(ProjectionState::Failed { version, migrators, .. }) if *version == status.record.version && *migrators == self.host.migrator_versions() => continue,
+                Some(ProjectionState::Failed { .. }) => tracing::info!(%handler, version = status.record.version, "the handler or the migrators changed; restarting its live projection"),
                 None => tracing::info!(%handler, "starting its live projection"),
             }
             states.insert(handler.clone(), ProjectionState::Running);
@@ -134,7 +136,7 @@ impl ProjectionSupervisor {
             Ending::Failed(error) => match self.host.statuses().into_iter().find(|status| status.kind == Some(crate::runtime::PluginKind::Handler) && status.record.name == handler) {
                 Some(status) => {
                     tracing::error!(%handler, %error, "live projection failed; it starts again when a new version of the handler is added");
-                    states.insert(handler, ProjectionState::Failed { version: status.record.version, error });
+                    states.insert(handler, ProjectionState::Failed { version: status.record.version, migrators: self.host.migrator_versions(), error });
                 }
                 None => {
                     tracing::info!(%handler, %error, "the live projection of a removed handler ended");

@@ -10,6 +10,7 @@
 
 mod migrators;
 mod durability;
+mod healing;
 mod hostile;
 mod plugins;
 mod replay;
