@@ -40,6 +40,8 @@ pub struct HttpBenchConfig {
     pub subscribers: usize,
     /// Events appended per second while the subscribers listen.
     pub fan_out_rate: u64,
+    /// Calls to the sleeping plugin in flight while an unrelated command is timed.
+    pub sleeping_calls: usize,
 }
 
 /// `POST /commands` against `Commands::execute` in-process, one load each.
@@ -103,6 +105,8 @@ pub async fn run(config: &HttpBenchConfig) -> anyhow::Result<BenchReport> {
     let runtime = PluginRuntime::new(RuntimeConfig { cache_directory: Some(directory.path().join("compiled")), ..RuntimeConfig::default() })?;
     let host = PluginHost::open(store.clone(), runtime, true).await?;
     host.add(PluginSource { bytes: bank_account, requested_name: None, file_stem: None }).await?;
+    let sleeper = read_plugin(&config.plugin_directory, "test-sleep")?;
+    host.add(PluginSource { bytes: sleeper, requested_name: None, file_stem: None }).await?;
     let commands = Arc::new(Commands::new(host.clone()));
     let server = TestServer::start(commands.clone()).await?;
 
@@ -111,6 +115,7 @@ pub async fn run(config: &HttpBenchConfig) -> anyhow::Result<BenchReport> {
     let (read_direct, read_http) = read_loads(config, &store, &connections).await?;
     let followers = fan_out(store.clone(), config, Delivery::InProcess).await?;
     let subscribers = fan_out(store.clone(), config, Delivery::Sse(server.address)).await?;
+    let saturation = super::saturation::measure(&server, config.duration, config.sleeping_calls).await?;
     server.stop().await;
 
     let command_rate = |load: &Load| format!("{} commands/s, p50 {}, p99 {}", group(load.rate()), format_latency(load.quantile(0.5)), format_latency(load.quantile(0.99)));
@@ -132,13 +137,14 @@ pub async fn run(config: &HttpBenchConfig) -> anyhow::Result<BenchReport> {
             format!("p99 {:.2}× in-process", ratio(subscribers.p99, followers.p99)),
         ),
     ];
+    let rows = rows.into_iter().chain(super::saturation::rows(&saturation)).collect();
     Ok(BenchReport { title: format!("cairn bench http (SQLite, loopback, {}s per load, {})", config.duration.as_secs_f64(), build_profile()), rows })
 }
 
 const PAGE: usize = 100;
 
 /// Open the account on a client's first command, deposit after that.
-fn bank_command(prefix: &str, client: usize, sequence: u64) -> CommandRequest {
+pub(crate) fn bank_command(prefix: &str, client: usize, sequence: u64) -> CommandRequest {
     let (command_type, payload) = if sequence == 0 { ("Open", r#"{"owner":"bench"}"#) } else { ("Deposit", r#"{"amount":1}"#) };
     CommandRequest {
         aggregate_type: "bank-account".to_owned(),
@@ -168,9 +174,9 @@ fn ratio(value: Duration, baseline: Duration) -> f64 {
 /// One kept-alive connection per client.
 type Connections = Arc<Vec<Arc<tokio::sync::Mutex<Connection>>>>;
 
-struct Load {
-    completed: u64,
-    errors: u64,
+pub(crate) struct Load {
+    pub(crate) completed: u64,
+    pub(crate) errors: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
 }
@@ -180,14 +186,14 @@ impl Load {
         self.completed as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    fn quantile(&self, q: f64) -> Duration {
+    pub(crate) fn quantile(&self, q: f64) -> Duration {
         quantile(&mut self.latencies.clone(), q)
     }
 }
 
 /// Runs `request` from `clients` tasks, each in a loop, until `duration`
 /// has passed; a request answers whether it succeeded.
-async fn load<F, Fut>(clients: usize, duration: Duration, request: F) -> Load
+pub(crate) async fn load<F, Fut>(clients: usize, duration: Duration, request: F) -> Load
 where
     F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = bool> + Send,
@@ -225,8 +231,8 @@ where
 }
 
 /// The server `cairn serve` runs, on a free loopback port.
-struct TestServer {
-    address: SocketAddr,
+pub(crate) struct TestServer {
+    pub(crate) address: SocketAddr,
     state: Arc<ServerState>,
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -267,12 +273,12 @@ impl TestServer {
 }
 
 /// One kept-alive HTTP/1.1 connection.
-struct Connection {
+pub(crate) struct Connection {
     sender: SendRequest<Full<Bytes>>,
 }
 
 impl Connection {
-    async fn open(address: SocketAddr) -> anyhow::Result<Self> {
+    pub(crate) async fn open(address: SocketAddr) -> anyhow::Result<Self> {
         let stream = tokio::net::TcpStream::connect(address).await?;
         stream.set_nodelay(true)?;
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -280,7 +286,7 @@ impl Connection {
         Ok(Self { sender })
     }
 
-    async fn send(&mut self, method: hyper::Method, path: &str, body: Option<String>) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+    pub(crate) async fn send(&mut self, method: hyper::Method, path: &str, body: Option<String>) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
         let response = self.start(method, path, body).await?;
         let status = response.status();
         Ok((status, response.into_body().collect().await?.to_bytes()))

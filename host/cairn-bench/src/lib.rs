@@ -8,6 +8,7 @@ pub mod migrators;
 pub mod plugins;
 pub mod polyglot;
 pub mod replay;
+mod saturation;
 pub mod snapshots;
 pub mod store;
 mod swap;

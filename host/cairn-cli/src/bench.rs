@@ -21,14 +21,15 @@ pub enum BenchCommand {
     /// wasm projection over one stored log, and memory during the replay
     Replay(ReplayBenchArgs),
     /// The server under load on loopback: POST /commands throughput and p99,
-    /// GET /events throughput, and SSE delivery delay to 100 subscribers, each
-    /// beside the same work done in-process
+    /// GET /events throughput, SSE delivery delay to 100 subscribers, each
+    /// beside the same work done in-process, and an unrelated command's p99
+    /// while 600 calls to a sleeping plugin are in flight
     Http(HttpBenchArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct HttpBenchArgs {
-    /// Where plugins/build put bank-account.wasm
+    /// Where plugins/build put bank-account.wasm and test-sleep.wasm
     #[arg(long, default_value = "plugins/dist")]
     plugin_directory: std::path::PathBuf,
     /// Seconds each load runs
@@ -43,6 +44,10 @@ pub struct HttpBenchArgs {
     /// Events appended per second while the subscribers listen
     #[arg(long, default_value_t = 200)]
     fan_out_rate: u64,
+    /// Calls to the sleeping test plugin (test-sleep) in flight while an
+    /// unrelated command is timed
+    #[arg(long, default_value_t = 600)]
+    sleeping_calls: usize,
     #[arg(long)]
     json: bool,
 }
@@ -196,6 +201,7 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 clients: args.clients,
                 subscribers: args.subscribers,
                 fan_out_rate: args.fan_out_rate,
+                sleeping_calls: args.sleeping_calls,
             };
             let report = cairn_bench::http::run(&config).await.context("HTTP benchmark failed")?;
             print_report(&report, args.json)

@@ -176,6 +176,7 @@ fn command_errors() -> Vec<CommandError> {
         CommandError::Rejected { plugin: "bank-account".into(), message: "insufficient funds".into() },
         CommandError::Conflict { attempts: 4, source: store_errors().remove(0) },
         CommandError::VersionBeyondEnd { stream: stream(), requested: 9, current: 2 },
+        CommandError::EmptyStream(stream()),
         CommandError::Upcast(upcast_error()),
     ];
     all.extend(call_errors().into_iter().map(CommandError::Plugin));
@@ -188,6 +189,7 @@ fn command_errors() -> Vec<CommandError> {
             | CommandError::Rejected { .. }
             | CommandError::Conflict { .. }
             | CommandError::VersionBeyondEnd { .. }
+            | CommandError::EmptyStream(_)
             | CommandError::Plugin(_)
             | CommandError::Upcast(_)
             | CommandError::Read(_)
@@ -203,6 +205,8 @@ fn replay_errors() -> Vec<ReplayError> {
         ReplayError::Upcast(upcast_error()),
         ReplayError::CheckpointAhead { name: "c".into(), position: 9, head: 2 },
         ReplayError::Invalid("batch size 0".into()),
+        ReplayError::NotFound("no dead letter 9".into()),
+        ReplayError::Conflict("parked behind 8".into()),
         ReplayError::Stopped("ten failures in a row".into()),
     ];
     all.extend(host_errors().into_iter().map(ReplayError::Plugins));
@@ -216,6 +220,8 @@ fn replay_errors() -> Vec<ReplayError> {
             | ReplayError::Store(_)
             | ReplayError::CheckpointAhead { .. }
             | ReplayError::Invalid(_)
+            | ReplayError::NotFound(_)
+            | ReplayError::Conflict(_)
             | ReplayError::Stopped(_) => {}
         }
     }

@@ -92,6 +92,7 @@ pub async fn run_log(cli: &Cli, args: &LogArgs) -> anyhow::Result<()> {
         until: args.until,
         to_position: None,
     };
+    crate::replay::usage_problems(filter.problems())?;
     let reader = open_reader(cli, args.raw, args.follow).await?;
     let mut printer = EventPrinter::new();
     let mut remaining = args.limit.unwrap_or(u64::MAX);

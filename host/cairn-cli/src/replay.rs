@@ -85,7 +85,7 @@ struct RunArgs {
     /// Last global position to replay
     #[arg(long)]
     to_position: Option<u64>,
-    /// Resume from, and advance, this checkpoint [default: handler:<NAME>,
+    /// Resume from, and advance, this checkpoint (with several handlers, NAME:HANDLER for each) [default: handler:<NAME>,
     /// or none when filtering by anything but position]
     #[arg(long)]
     checkpoint: Option<String>,
@@ -142,9 +142,6 @@ fn run_options(args: &RunArgs) -> anyhow::Result<ReplayOptions> {
     if args.handlers.is_empty() {
         problems.push("name at least one handler with --handler NAME (`cairn plugin list` shows them)".to_owned());
     }
-    if args.checkpoint.is_some() && args.handlers.len() > 1 {
-        problems.push("--checkpoint names one checkpoint, so it takes exactly one --handler".to_owned());
-    }
     if let (Some(from), Some(to)) = (args.from_position, args.to_position) {
         if from > to {
             problems.push(format!("--from-position {from} is after --to-position {to}"));
@@ -152,7 +149,7 @@ fn run_options(args: &RunArgs) -> anyhow::Result<ReplayOptions> {
     }
     if let (Some(since), Some(until)) = (args.since, args.until) {
         if since > until {
-            problems.push("--since is after --until".to_owned());
+            problems.push("--since is after --until, so no event could match".to_owned());
         }
     }
     let options = ReplayOptions {

@@ -19,9 +19,11 @@ use crate::problem::Problem;
 struct EventLine {
     id: Option<Uuid>,
     #[allow(dead_code)]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     global_position: Option<u64>,
     aggregate_type: String,
     aggregate_id: String,
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     stream_version: Option<u64>,
     event_type: String,
     schema_version: Option<String>,

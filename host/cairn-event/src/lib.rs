@@ -7,12 +7,14 @@
 //! framework, so that the store and the plugin runtime can share it without
 //! depending on each other.
 
+pub mod answer;
 pub mod event;
 pub mod import;
 pub mod json;
 mod kind;
 mod problem;
 pub mod time;
+pub mod whole_number;
 
 pub use event::{AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, StreamId, DEFAULT_SCHEMA_VERSION};
 pub use json::{JsonProblem, JsonText, MAX_JSON_DEPTH};

@@ -17,12 +17,17 @@ pub fn micros_to_datetime(micros: i64) -> DateTime<Utc> {
 }
 
 /// Parses RFC 3339 text and converts it to UTC.
+///
+/// Only years 1 to 9999 in UTC are taken: RFC 3339 cannot write others, so
+/// an instant outside them could be stored but not printed and read back.
 pub fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
+    let instant = DateTime::parse_from_rfc3339(text)
         .map(|instant| truncate_to_micros(instant.with_timezone(&Utc)))
-        .map_err(|error| {
-            format!("`{text}` is not an RFC 3339 time ({error}); write it like 2026-05-01T12:00:00Z")
-        })
+        .map_err(|error| format!("`{text}` is not an RFC 3339 time ({error}); write it like 2026-05-01T12:00:00Z"))?;
+    if !(1..=9999).contains(&chrono::Datelike::year(&instant)) {
+        return Err(format!("`{text}` is outside the years 0001 to 9999 in UTC; give a time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"));
+    }
+    Ok(instant)
 }
 
 pub fn format_rfc3339(instant: &DateTime<Utc>) -> String {
@@ -67,5 +72,26 @@ pub mod optional_rfc3339_micros_de {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         let text = Option::<String>::deserialize(deserializer)?;
         text.map(|text| super::parse_rfc3339(&text).map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_in_utc_at_microseconds() {
+        let instant = parse_rfc3339("2026-05-01T14:00:00.1234567+02:00").unwrap();
+        assert_eq!(format_rfc3339(&instant), "2026-05-01T12:00:00.123456Z");
+    }
+
+    #[test]
+    fn instants_outside_the_years_rfc_3339_can_write_are_refused() {
+        assert!(parse_rfc3339("0001-01-01T00:00:00Z").is_ok());
+        assert!(parse_rfc3339("9999-12-31T23:59:59Z").is_ok());
+        let past_the_end = parse_rfc3339("9999-12-31T23:59:59-01:00").unwrap_err();
+        assert!(past_the_end.contains("outside the years 0001 to 9999"), "{past_the_end}");
+        assert!(parse_rfc3339("0001-01-01T00:00:00+01:00").is_err());
+        assert!(parse_rfc3339("").unwrap_err().contains("write it like 2026-05-01T12:00:00Z"));
     }
 }

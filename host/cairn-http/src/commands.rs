@@ -9,27 +9,26 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use super::schemas::{CommandInput, Instant, Name, Position};
 use super::ServerState;
 use cairn::command::{CommandRequest, StateTarget};
 use cairn::json::JsonText;
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandBody {
     command_type: String,
     /// Kept as the client sent it: serde has checked that it is JSON, and
     /// the plugin reads it as text, so parsing it into a tree would be waste.
     #[serde(default)]
-    #[schema(value_type = Object)]
     payload: Option<Box<serde_json::value::RawValue>>,
     /// Copied onto the events: user_id, correlation_id, source and more.
     #[serde(default)]
-    #[schema(value_type = Object)]
     metadata: Option<Box<serde_json::value::RawValue>>,
     /// Makes the command idempotent: a re-sent id answers with the events
     /// it wrote the first time.
@@ -39,7 +38,7 @@ pub struct CommandBody {
 
 /// Run a command through the aggregate's plugin
 #[utoipa::path(post, path = "/commands/{aggregate_type}/{aggregate_id}", tag = "aggregates",
-    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path)), request_body = CommandBody,
+    params(("aggregate_type" = Name, Path, example = "bank-account"), ("aggregate_id" = Name, Path, example = "acc-1")), request_body = CommandInput,
     responses(
         (status = 200, description = "The new events and the stream's version", body = Object),
         (status = 400, body = ErrorBody),
@@ -75,15 +74,21 @@ pub async fn execute(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StateQuery {
-    /// The state after this stream version.
+    /// The state after the event at this stream version (0: the initial state).
+    #[param(value_type = Option<Position>)]
     at_version: Option<u64>,
-    /// The state as it was at this instant (RFC 3339).
+    /// The state as it was at this instant (RFC 3339); with at_version, both limits hold.
+    #[param(value_type = Option<Instant>)]
     at: Option<String>,
+}
+
+fn parse_instant(at: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    cairn::time::parse_rfc3339(at).map_err(|error| ApiError::bad_request(format!("at: {error}")))
 }
 
 /// An aggregate's state, now or in the past
 #[utoipa::path(get, path = "/aggregates/{aggregate_type}/{aggregate_id}", tag = "aggregates",
-    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path), StateQuery),
+    params(("aggregate_type" = Name, Path, example = "bank-account"), ("aggregate_id" = Name, Path, example = "acc-1"), StateQuery),
     responses((status = 200, description = "The state, its stream version and the plugin version that folded it", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn state(
     State(state): State<Arc<ServerState>>,
@@ -92,9 +97,9 @@ pub async fn state(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
     let target = match (query.at_version, query.at) {
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("give at_version or at, not both")),
+        (Some(version), Some(at)) => StateTarget::AtVersionAndInstant(version, parse_instant(&at)?),
         (Some(version), None) => StateTarget::AtVersion(version),
-        (None, Some(at)) => StateTarget::AtInstant(cairn::time::parse_rfc3339(&at).map_err(|error| ApiError::bad_request(format!("at: {error}")))?),
+        (None, Some(at)) => StateTarget::AtInstant(parse_instant(&at)?),
         (None, None) => StateTarget::Latest,
     };
     let loaded = state.commands.state_at(&aggregate_type, &aggregate_id, target).await?;

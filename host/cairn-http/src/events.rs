@@ -10,11 +10,12 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::body::JsonBody;
 use super::error::{page_size, ApiError};
 use super::openapi::ErrorBody;
+use super::schemas::{BatchInput, EventWithExpectation, Instant, Name, PageSize, Position, UuidText};
 use super::ServerState;
 use std::collections::BTreeMap;
 
@@ -58,50 +59,42 @@ pub struct EventQuery {
     event_type: Option<String>,
     /// Aggregate types, comma-separated.
     aggregate_type: Option<String>,
-    /// One aggregate; needs aggregate_type.
+    /// One aggregate id (of any aggregate type unless aggregate_type is given).
+    #[param(value_type = Option<Name>)]
     aggregate_id: Option<String>,
+    #[param(value_type = Option<Name>)]
     correlation_id: Option<String>,
+    #[param(value_type = Option<Name>)]
     causation_id: Option<String>,
+    #[param(value_type = Option<Name>)]
     user_id: Option<String>,
     /// Events at or after this instant (RFC 3339).
+    #[param(value_type = Option<Instant>)]
     since: Option<String>,
-    /// Events before this instant (RFC 3339).
+    /// Events at or before this instant (RFC 3339).
+    #[param(value_type = Option<Instant>)]
     until: Option<String>,
     /// Events after this global position: `next_after` of the previous page.
+    #[param(value_type = Option<Position>)]
     pub(crate) after: Option<u64>,
     /// Page size, 1 to 10,000 (100 by default).
+    #[param(value_type = Option<PageSize>)]
     limit: Option<usize>,
-}
-
-pub(crate) fn comma_list(text: &Option<String>) -> Vec<String> {
-    text.iter().flat_map(|text| text.split(',')).map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned).collect()
 }
 
 impl EventQuery {
     pub(crate) fn filter(&self) -> Result<LogFilter, ApiError> {
-        let mut problems = Vec::new();
-        let mut time = |name: &str, text: &Option<String>| {
-            text.as_deref().and_then(|text| cairn::time::parse_rfc3339(text).map_err(|error| problems.push(format!("{name}: {error}"))).ok())
+        let text = cairn::store::FilterText {
+            event_types: self.event_type.as_deref(),
+            aggregate_types: self.aggregate_type.as_deref(),
+            aggregate_id: self.aggregate_id.as_deref(),
+            correlation_id: self.correlation_id.as_deref(),
+            causation_id: self.causation_id.as_deref(),
+            user_id: self.user_id.as_deref(),
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
         };
-        let since = time("since", &self.since);
-        let until = time("until", &self.until);
-        if self.aggregate_id.is_some() && self.aggregate_type.is_none() {
-            problems.push("aggregate_id needs aggregate_type".to_owned());
-        }
-        if !problems.is_empty() {
-            return Err(ApiError::bad_request(problems.join("; ")));
-        }
-        Ok(LogFilter {
-            event_types: comma_list(&self.event_type),
-            aggregate_types: comma_list(&self.aggregate_type),
-            aggregate_id: self.aggregate_id.clone(),
-            correlation_id: self.correlation_id.clone(),
-            causation_id: self.causation_id.clone(),
-            user_id: self.user_id.clone(),
-            since,
-            until,
-            to_position: None,
-        })
+        text.parse().map_err(|problems| ApiError::bad_request(problems.join("; ")))
     }
 }
 
@@ -125,7 +118,7 @@ fn event_from_body(body: &RawValue) -> Result<(NewEvent, ExpectedVersion), ApiEr
 fn expected_version(value: Option<&Value>) -> Result<ExpectedVersion, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(ExpectedVersion::Any),
-        Some(Value::Number(number)) => number.as_u64().map(ExpectedVersion::Exact).ok_or_else(|| ApiError::bad_request("expected_version must be a whole number")),
+        Some(Value::Number(number)) => cairn::whole_number::from_number(number).map(ExpectedVersion::Exact).ok_or_else(|| ApiError::bad_request("expected_version must be a whole number")),
         Some(Value::String(text)) => text.parse().map_err(ApiError::bad_request),
         Some(_) => Err(ApiError::bad_request("expected_version must be any, no-stream, exists or a whole number")),
     }
@@ -136,7 +129,7 @@ fn expected_version(value: Option<&Value>) -> Result<ExpectedVersion, ApiError> 
 /// The fields of `cairn log`'s lines, with an optional `expected_version`:
 /// `any`, `no-stream`, `exists` or a stream version.
 #[utoipa::path(post, path = "/events", tag = "events",
-    request_body(content = Object, description = "One event: aggregate_type, aggregate_id, event_type, payload and optional metadata fields, with expected_version"),
+    request_body = EventWithExpectation,
     responses((status = 201, description = "The recorded event", body = Object), (status = 400, body = ErrorBody), (status = 409, description = "The stream is not at the expected version", body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn append_one(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<Box<RawValue>>) -> Result<(StatusCode, Json<AppendOutcome>), ApiError> {
     let (event, expected) = event_from_body(&body)?;
@@ -144,23 +137,19 @@ pub async fn append_one(State(state): State<Arc<ServerState>>, JsonBody(body): J
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
-    /// Events in the shape of `POST /events`, without expected_version.
-    #[schema(value_type = Vec<Object>)]
     events: Vec<Box<RawValue>>,
     #[serde(default)]
     expectations: Vec<Expectation>,
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expectation {
     aggregate_type: String,
     aggregate_id: String,
-    /// `any`, `no-stream`, `exists` or a stream version.
-    #[schema(value_type = Object)]
     expected_version: Value,
 }
 
@@ -168,7 +157,7 @@ struct Expectation {
 ///
 /// With per-stream expectations. Every bad event is reported at once and
 /// nothing is written.
-#[utoipa::path(post, path = "/events/batch", tag = "events", request_body = BatchBody,
+#[utoipa::path(post, path = "/events/batch", tag = "events", request_body = BatchInput,
     responses((status = 201, description = "The recorded events", body = Object), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn append_batch(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<BatchBody>) -> Result<(StatusCode, Json<AppendOutcome>), ApiError> {
     let mut problems = Vec::new();
@@ -212,7 +201,7 @@ pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<Ev
 }
 
 /// One event by id
-#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = String, Path, description = "The event's UUID")),
+#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = UuidText, Path, description = "The event's UUID", example = "0190b5c4-0000-7000-8000-000000000001")),
     responses((status = 200, description = "The event", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<RecordedEvent>, ApiError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a UUID")))?;
@@ -233,16 +222,19 @@ pub async fn statistics(State(state): State<Arc<ServerState>>) -> Result<Json<ca
 #[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// The first stream version to answer (1-based).
+    #[param(value_type = Option<Position>)]
     from_version: Option<u64>,
     /// The last stream version to answer.
+    #[param(value_type = Option<Position>)]
     to_version: Option<u64>,
     /// Events per answer, 1 to 10,000 (1,000 by default); `next_from_version` continues.
+    #[param(value_type = Option<PageSize>)]
     limit: Option<usize>,
 }
 
 /// One stream's events
 #[utoipa::path(get, path = "/streams/{aggregate_type}/{aggregate_id}", tag = "events",
-    params(("aggregate_type" = String, Path), ("aggregate_id" = String, Path), StreamQuery),
+    params(("aggregate_type" = Name, Path, example = "account"), ("aggregate_id" = Name, Path, example = "acc-1"), StreamQuery),
     responses((status = 200, description = "`events` and the stream's `version`", body = Object), (status = 400, body = ErrorBody)))]
 pub async fn stream(
     State(state): State<Arc<ServerState>>,

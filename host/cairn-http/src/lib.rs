@@ -22,6 +22,7 @@ mod live;
 mod openapi;
 mod operations;
 mod plugins;
+mod schemas;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -153,7 +154,9 @@ pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeO
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, options.request_timeout));
     // The live stream is long-lived, so it sits outside the request timeout.
     let live = scoped(OpenApiRouter::new().routes(routes!(live::live)), Scope::Read, &tokens);
-    let (routes, document) = timed.merge(live).split_for_parts();
+    let (routes, mut document) = timed.merge(live).split_for_parts();
+    openapi::declare_errors(&mut document);
+    openapi::set_machine_bounds(&mut document, cairn::replay::max_workers());
     let document = Arc::new(document.to_pretty_json().expect("the OpenAPI document serialises"));
     routes
         .route("/openapi.json", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }))

@@ -9,11 +9,12 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::body::JsonBody;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use super::schemas::{AnyJson, DeadLetterActionName, DeadLetterId, Name, PageSize, PluginName, Position, ReplayInput, UuidText};
 use super::ServerState;
 use cairn::replay::{DeadLetterAction, JobRequest, ReplayOptions};
 
@@ -24,8 +25,10 @@ pub struct ListQuery {
     /// Only keys that start with this.
     prefix: Option<String>,
     /// 1 to 10,000 (100 by default).
+    #[param(value_type = Option<PageSize>)]
     limit: Option<usize>,
     /// A generation other than the live one, such as a filtered replay's.
+    #[param(value_type = Option<Position>)]
     generation: Option<u64>,
 }
 
@@ -34,6 +37,7 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct DocumentQuery {
     /// A generation other than the live one, such as a filtered replay's.
+    #[param(value_type = Option<Position>)]
     generation: Option<u64>,
 }
 
@@ -43,8 +47,8 @@ fn parse_document(text: &str) -> Value {
 
 /// One read-model document
 #[utoipa::path(get, path = "/read-models/{handler}/{collection}/{key}", tag = "replay",
-    params(("handler" = String, Path), ("collection" = String, Path), ("key" = String, Path), DocumentQuery),
-    responses((status = 200, description = "The document as the handler wrote it", body = Object), (status = 404, body = ErrorBody)))]
+    params(("handler" = PluginName, Path, example = "account-summary"), ("collection" = Name, Path, example = "accounts"), ("key" = Name, Path, example = "acc-1"), DocumentQuery),
+    responses((status = 200, description = "The document as the handler wrote it", body = AnyJson), (status = 404, body = ErrorBody)))]
 pub async fn read_model(
     State(state): State<Arc<ServerState>>,
     Path((handler, collection, key)): Path<(String, String, String)>,
@@ -58,7 +62,7 @@ pub async fn read_model(
 
 /// A read-model collection, by key
 #[utoipa::path(get, path = "/read-models/{handler}/{collection}", tag = "replay",
-    params(("handler" = String, Path), ("collection" = String, Path), ListQuery),
+    params(("handler" = PluginName, Path, example = "account-summary"), ("collection" = Name, Path, example = "accounts"), ListQuery),
     responses((status = 200, description = "`documents`, each with its key and value", body = Object)))]
 pub async fn read_models(
     State(state): State<Arc<ServerState>>,
@@ -76,10 +80,14 @@ pub async fn read_models(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
+    /// Only this handler's.
+    #[param(value_type = Option<PluginName>)]
     handler: Option<String>,
     /// Include the events parked behind failed ones.
     #[serde(default)]
     parked: bool,
+    /// 1 to 10,000 (100 by default).
+    #[param(value_type = Option<PageSize>)]
     limit: Option<usize>,
 }
 
@@ -97,8 +105,9 @@ pub async fn dead_letters(State(state): State<Arc<ServerState>>, query: Result<Q
 /// Releases the stream it heads: the failed event is retried (or skipped),
 /// then the events parked behind it, in order.
 #[utoipa::path(post, path = "/dead-letters/{id}/{action}", tag = "replay",
-    params(("id" = i64, Path), ("action" = String, Path, description = "`retry` or `skip`")),
-    responses((status = 200, description = "What was released, and what failed again", body = Object), (status = 404, body = ErrorBody)))]
+    params(("id" = DeadLetterId, Path), ("action" = DeadLetterActionName, Path)),
+    responses((status = 200, description = "What was released, and what failed again", body = Object), (status = 404, body = ErrorBody),
+        (status = 409, description = "The dead letter is parked behind another; release that one", body = ErrorBody)))]
 pub async fn release_dead_letter(State(state): State<Arc<ServerState>>, Path((id, action)): Path<(i64, String)>) -> Result<Json<Value>, ApiError> {
     let action = match action.as_str() {
         "retry" => DeadLetterAction::Retry,
@@ -109,7 +118,7 @@ pub async fn release_dead_letter(State(state): State<Arc<ServerState>>, Path((id
     Ok(Json(serde_json::to_value(&release).expect("releases serialise")))
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayBody {
     handlers: Vec<String>,
@@ -117,17 +126,16 @@ pub struct ReplayBody {
     /// aggregate_id, correlation_id, causation_id, user_id, since, until,
     /// to_position.
     #[serde(default)]
-    #[schema(value_type = Object)]
     filter: cairn::store::LogFilter,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cairn::whole_number::optional")]
     from_position: Option<u64>,
     #[serde(default)]
     checkpoint: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cairn::whole_number::optional_usize")]
     batch_size: Option<usize>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cairn::whole_number::optional_usize")]
     workers: Option<usize>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cairn::whole_number::optional_u32")]
     max_retries: Option<u32>,
     #[serde(default)]
     stop_on_error: bool,
@@ -136,15 +144,12 @@ pub struct ReplayBody {
 /// Start a replay job
 ///
 /// Answers 202 with the job's id at once; `GET /replay/{id}` follows it.
-#[utoipa::path(post, path = "/replay", tag = "replay", request_body = ReplayBody,
+#[utoipa::path(post, path = "/replay", tag = "replay", request_body = ReplayInput,
     responses((status = 202, description = "The job's id and where to follow it", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn start_replay(State(state): State<Arc<ServerState>>, JsonBody(body): JsonBody<ReplayBody>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let mut problems = Vec::new();
     if body.handlers.is_empty() {
         problems.push("name at least one handler in handlers".to_owned());
-    }
-    if body.checkpoint.is_some() && body.handlers.len() > 1 {
-        problems.push("checkpoint names one checkpoint, so it takes exactly one handler".to_owned());
     }
     let defaults = ReplayOptions::default();
     let options = ReplayOptions {
@@ -195,7 +200,7 @@ pub async fn replay_jobs(State(state): State<Arc<ServerState>>) -> Result<Json<V
 }
 
 /// One replay job: progress and result
-#[utoipa::path(get, path = "/replay/{id}", tag = "replay", params(("id" = String, Path, description = "The job's UUID")),
+#[utoipa::path(get, path = "/replay/{id}", tag = "replay", params(("id" = UuidText, Path, description = "The job's UUID")),
     responses((status = 200, description = "The job", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn replay_job(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a job id (a UUID)")))?;

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use super::schemas::{ComponentBytes, PluginName};
 use super::ServerState;
 use cairn::plugins::PluginSource;
 
@@ -24,6 +25,7 @@ use cairn::plugins::PluginSource;
 pub struct UploadQuery {
     /// The plugin's name; by default an aggregate is named after its
     /// aggregate type and a handler after its own name. A migrator needs one.
+    #[param(value_type = Option<PluginName>)]
     name: Option<String>,
 }
 
@@ -35,7 +37,9 @@ fn record_json(record: &cairn::store::PluginVersionRecord) -> Value {
 
 /// Upload a component: it is validated, stored and hot-loaded
 #[utoipa::path(post, path = "/plugins", tag = "plugins", params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "A WebAssembly component exporting one Cairn world"),
+    request_body(description = "A WebAssembly component exporting one Cairn world", content(
+        (ComponentBytes = "application/wasm"),
+        (ComponentBytes = "application/octet-stream"))),
     responses(
         (status = 201, description = "A new active version", body = Object),
         (status = 200, description = "The active version already had these bytes; nothing changed", body = Object),
@@ -101,11 +105,12 @@ pub async fn list(State(state): State<Arc<ServerState>>) -> Result<Json<Value>, 
 pub struct RemoveQuery {
     /// Remove only this version; if it was active, the newest remaining one
     /// becomes active.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     version: Option<u64>,
 }
 
 /// Remove a plugin, or one of its versions
-#[utoipa::path(delete, path = "/plugins/{name}", tag = "plugins", params(("name" = String, Path), RemoveQuery),
+#[utoipa::path(delete, path = "/plugins/{name}", tag = "plugins", params(("name" = PluginName, Path), RemoveQuery),
     responses((status = 200, description = "How many versions were removed", body = Object), (status = 404, body = ErrorBody)))]
 pub async fn remove(
     State(state): State<Arc<ServerState>>,

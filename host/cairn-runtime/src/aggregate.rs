@@ -8,7 +8,8 @@ use cairn_event::{JsonText, RecordedEvent};
 use crate::bindings::AggregatePre;
 use crate::error::{FailureReason, PluginCallError, PluginLoadError};
 use crate::pool::InstancePool;
-use crate::types::{AggregateInfo, CommandInput, PluginReply, ProposedEvent};
+use crate::types::{AggregateInfo, CheckedEvent, CommandInput, PluginReply};
+use cairn_event::answer::check_proposed;
 use crate::{CompiledPlugin, PluginRuntime};
 
 /// A loaded aggregate plugin. Calls are synchronous: run them on a blocking
@@ -115,35 +116,4 @@ impl AggregatePlugin {
     fn refused(&self, function: &'static str, reply: PluginReply) -> PluginCallError {
         self.instances.failure(function, FailureReason::from(reply))
     }
-}
-
-fn check_proposed(event: ProposedEvent) -> Result<CheckedEvent, String> {
-    let mut problems = Vec::new();
-    if event.event_type.trim().is_empty() {
-        problems.push("the event type is empty".to_owned());
-    }
-    if event.schema_version.trim().is_empty() {
-        problems.push("the schema version is empty".to_owned());
-    }
-    let payload = match JsonText::parse(event.payload) {
-        Ok(payload) => Some(payload),
-        Err(error) => {
-            problems.push(format!("the payload is not JSON: {error}"));
-            None
-        }
-    };
-    match payload {
-        Some(payload) if problems.is_empty() => {
-            Ok(CheckedEvent { event_type: event.event_type, schema_version: event.schema_version, payload })
-        }
-        _ => Err(problems.join(", ")),
-    }
-}
-
-/// A proposed event that passed the host's checks.
-#[derive(Debug, Clone)]
-pub struct CheckedEvent {
-    pub event_type: String,
-    pub schema_version: String,
-    pub payload: JsonText,
 }

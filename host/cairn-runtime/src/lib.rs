@@ -30,7 +30,8 @@ use std::time::Duration;
 use wasmtime::component::{types::ComponentItem, Component, Linker};
 use wasmtime::{Config, Engine};
 
-pub use aggregate::{AggregatePlugin, CheckedEvent};
+pub use aggregate::AggregatePlugin;
+pub use types::CheckedEvent;
 pub use cache::{content_hash, default_cache_directory, CompileSource};
 pub use error::{FailureReason, PluginCallError, PluginLoadError};
 pub use handler::HandlerPlugin;

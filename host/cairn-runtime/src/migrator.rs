@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use cairn_event::{JsonText, RecordedEvent};
+use cairn_event::RecordedEvent;
 
 use crate::bindings::MigratorPre;
 use crate::error::{FailureReason, PluginCallError, PluginLoadError};
 use crate::pool::InstancePool;
-use crate::types::{MigrationStep, ReturnedEvent};
+use crate::types::MigrationStep;
+use cairn_event::answer::check_migrated;
 use crate::{CompiledPlugin, PluginRuntime};
 
 pub struct MigratorPlugin {
@@ -98,53 +99,4 @@ impl MigratorPlugin {
             })
             .collect()
     }
-}
-
-/// A migrated event back from the plugin, checked against the original.
-/// Only the payload, the metadata and the schema version may change.
-fn check_migrated(original: &RecordedEvent, reply: ReturnedEvent, to_version: &str) -> Result<RecordedEvent, String> {
-    let mut problems = Vec::new();
-    if uuid::Uuid::parse_str(&reply.id).ok() != Some(original.id) {
-        problems.push(format!("it changed the event id to `{}`", reply.id));
-    }
-    if reply.event_type != original.event_type {
-        problems.push(format!("it changed the event type to `{}`", reply.event_type));
-    }
-    if reply.aggregate_type != original.aggregate_type || reply.aggregate_id != original.aggregate_id {
-        problems.push("it moved the event to another stream".to_owned());
-    }
-    if reply.schema_version != to_version {
-        problems.push(format!("it returned schema version `{}`, but the step goes to `{to_version}`", reply.schema_version));
-    }
-    let payload = JsonText::parse(reply.payload).map_err(|error| format!("the payload is not JSON: {error}"));
-    let metadata = JsonText::parse(reply.metadata).map_err(|error| format!("the metadata is not JSON: {error}"));
-    if let Err(problem) = &payload {
-        problems.push(problem.clone());
-    }
-    match &metadata {
-        Err(problem) => problems.push(problem.clone()),
-        Ok(metadata) if !metadata.is_object() => problems.push("the metadata is not a JSON object".to_owned()),
-        Ok(_) => {}
-    }
-    let (Ok(payload), Ok(metadata), true) = (payload, metadata, problems.is_empty()) else {
-        return Err(problems.join("; "));
-    };
-    // Built field by field: cloning the original would copy its payload too.
-    Ok(RecordedEvent {
-        id: original.id,
-        global_position: original.global_position,
-        aggregate_type: reply.aggregate_type,
-        aggregate_id: reply.aggregate_id,
-        stream_version: original.stream_version,
-        event_type: reply.event_type,
-        schema_version: reply.schema_version,
-        timestamp: original.timestamp,
-        recorded_at: original.recorded_at,
-        payload,
-        metadata,
-        correlation_id: original.correlation_id.clone(),
-        causation_id: original.causation_id.clone(),
-        user_id: original.user_id.clone(),
-        source: original.source.clone(),
-    })
 }

@@ -195,8 +195,8 @@ impl PluginState {
     }
 
     pub(crate) fn read_model_put(&mut self, collection: &str, key: &str, value: String) -> wasmtime::Result<()> {
-        if let Err(problem) = cairn_event::json::validate(&value) {
-            return Err(wasmtime::format_err!("read model {collection}/{key}: the value is not acceptable JSON ({problem})"));
+        if let Err(problem) = cairn_event::answer::check_read_model_value(&value) {
+            return Err(wasmtime::format_err!("read model {collection}/{key}: {problem}"));
         }
         self.budget.read_model_write().map_err(|message| wasmtime::format_err!("{message}"))?;
         let access = self.read_model.as_mut().ok_or_else(|| read_model_unavailable(collection))?;

@@ -3,6 +3,8 @@
 
 use cairn_event::json::JsonText;
 
+pub use cairn_event::answer::{CheckedEvent, ProposedEvent, ReturnedEvent};
+
 /// What an aggregate plugin says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AggregateInfo {
@@ -24,14 +26,6 @@ pub struct CommandInput {
     pub metadata: JsonText,
 }
 
-/// An event an aggregate proposes, exactly as the plugin returned it: not
-/// yet checked, which `runtime::aggregate` does before anything uses it.
-#[derive(Debug, Clone)]
-pub struct ProposedEvent {
-    pub event_type: String,
-    pub schema_version: String,
-    pub payload: String,
-}
 
 /// A plugin's own answer when it refuses a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,17 +82,4 @@ impl std::fmt::Display for ContractVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// An event as a migrator returned it: not yet checked against the
-/// original, which `MigratorPlugin::migrate` does before anything uses it.
-#[derive(Debug, Clone)]
-pub struct ReturnedEvent {
-    pub id: String,
-    pub aggregate_type: String,
-    pub aggregate_id: String,
-    pub event_type: String,
-    pub schema_version: String,
-    pub payload: String,
-    pub metadata: String,
 }

@@ -25,6 +25,7 @@ pub struct LogFilter {
     #[serde(with = "cairn_event::time::optional_rfc3339_micros_de")]
     pub until: Option<DateTime<Utc>>,
     /// Events at or below this global position.
+    #[serde(deserialize_with = "cairn_event::whole_number::optional")]
     pub to_position: Option<u64>,
 }
 

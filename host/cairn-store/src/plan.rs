@@ -31,12 +31,19 @@ impl AppendPlan {
     }
 }
 
-/// The streams whose current version the backend must read.
+/// The streams whose current version the backend must read: those the
+/// events go to, and those an expectation names without events (a
+/// precondition: "append these only if that stream is at version N").
 pub(crate) fn streams_of(request: &AppendRequest) -> Vec<StreamId> {
     let mut streams: Vec<StreamId> = Vec::new();
     for event in &request.events {
         if !streams.iter().any(|stream| stream.aggregate_type == event.aggregate_type && stream.aggregate_id == event.aggregate_id) {
             streams.push(event.stream());
+        }
+    }
+    for (stream, _) in &request.expectations {
+        if !streams.contains(stream) {
+            streams.push(stream.clone());
         }
     }
     streams
@@ -78,6 +85,16 @@ pub(crate) fn plan_append(request: AppendRequest, view: StoreView) -> Result<App
             return Err(StoreError::Conflict { stream, expected, actual: current });
         }
         next_versions.insert(stream, current);
+    }
+
+    // Expectations of streams this append writes nothing to are
+    // preconditions on the rest of the store.
+    for (stream, expected) in &request.expectations {
+        let has_events = request.events.iter().any(|event| event.aggregate_type == stream.aggregate_type && event.aggregate_id == stream.aggregate_id);
+        let current = view.stream_versions.get(stream).copied().unwrap_or(0);
+        if !has_events && !expected.is_satisfied_by(current) {
+            return Err(StoreError::Conflict { stream: stream.clone(), expected: *expected, actual: current });
+        }
     }
 
     let mut position = view.head_position;
@@ -212,6 +229,16 @@ mod tests {
         event.stream_version = Some(3);
         let refused = plan_append(AppendRequest { events: vec![event], expectations: Vec::new() }, view(5, &[(1, 1)], Vec::new())).err().unwrap();
         assert!(matches!(refused, StoreError::Conflict { expected: ExpectedVersion::Exact(2), actual: 1, .. }), "{refused}");
+    }
+
+    #[test]
+    fn an_expectation_of_a_stream_without_events_is_a_precondition() {
+        let other = StreamId::new("account", "a9");
+        let request = |expected| AppendRequest { events: vec![new_event(1, None)], expectations: vec![(other.clone(), expected)] };
+        assert!(plan_append(request(ExpectedVersion::Exact(2)), view(0, &[(9, 2)], Vec::new())).is_ok());
+        let refused = plan_append(request(ExpectedVersion::Exact(3)), view(0, &[(9, 2)], Vec::new())).err().unwrap();
+        assert!(matches!(refused, StoreError::Conflict { ref stream, actual: 2, .. } if *stream == other), "{refused}");
+        assert!(plan_append(request(ExpectedVersion::NoStream), view(0, &[], Vec::new())).is_ok());
     }
 
     fn expectation() -> impl Strategy<Value = ExpectedVersion> {

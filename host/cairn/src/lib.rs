@@ -14,7 +14,7 @@ pub mod replay;
 pub mod sequence;
 pub mod telemetry;
 
-pub use cairn_event::{event, import, json, time};
+pub use cairn_event::{event, import, json, time, whole_number};
 pub use cairn_event::{Classified, ErrorKind, Problem};
 pub use cairn_runtime as runtime;
 pub use cairn_store as store;

@@ -16,12 +16,7 @@ impl PluginCatalog for PostgresStore {
     async fn register_plugin_checked(&self, plugin: NewPluginVersion, check: RegistryCheck<'_>) -> Result<Registration, StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query(include_str!("../../queries/postgres/plugin_lock_registry.sql")).execute(&mut *transaction).await?;
-        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let before = active_versions(&mut transaction).await?;
         let active = sqlx::query(include_str!("../../queries/postgres/plugin_active_version.sql"))
             .bind(&plugin.name)
             .fetch_optional(&mut *transaction)
@@ -53,12 +48,7 @@ impl PluginCatalog for PostgresStore {
             .bind(added_at)
             .execute(&mut *transaction)
             .await?;
-        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(Registration::Added(PluginVersionRecord {
@@ -95,12 +85,7 @@ impl PluginCatalog for PostgresStore {
     async fn remove_plugin_checked(&self, name: &str, version: Option<u64>, check: RegistryCheck<'_>) -> Result<u64, StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query(include_str!("../../queries/postgres/plugin_lock_registry.sql")).execute(&mut *transaction).await?;
-        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let before = active_versions(&mut transaction).await?;
         let deleted = sqlx::query(include_str!("../../queries/postgres/plugin_delete.sql"))
             .bind(name)
             .bind(version.map(|version| version as i64))
@@ -111,16 +96,18 @@ impl PluginCatalog for PostgresStore {
             .bind(name)
             .execute(&mut *transaction)
             .await?;
-        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(deleted)
     }
+}
+
+/// The active versions, as the transaction sees them: what a registry
+/// change's check compares before and after.
+async fn active_versions(connection: &mut sqlx::PgConnection) -> Result<Vec<PluginVersionRecord>, StoreError> {
+    let rows = sqlx::query(include_str!("../../queries/postgres/plugin_active_versions.sql")).fetch_all(connection).await?;
+    rows.iter().map(decode_version).collect()
 }
 
 fn decode_version(row: &PgRow) -> Result<PluginVersionRecord, StoreError> {

@@ -13,12 +13,7 @@ use cairn_event::time::micros_to_datetime;
 impl PluginCatalog for SqliteStore {
     async fn register_plugin_checked(&self, plugin: NewPluginVersion, check: RegistryCheck<'_>) -> Result<Registration, StoreError> {
         let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
-        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let before = active_versions(&mut transaction).await?;
         let active = sqlx::query(include_str!("../../queries/sqlite/plugin_active_version.sql"))
             .bind(&plugin.name)
             .fetch_optional(&mut *transaction)
@@ -49,12 +44,7 @@ impl PluginCatalog for SqliteStore {
             .bind(added_at.timestamp_micros())
             .execute(&mut *transaction)
             .await?;
-        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(Registration::Added(PluginVersionRecord {
@@ -93,12 +83,7 @@ impl PluginCatalog for SqliteStore {
 
     async fn remove_plugin_checked(&self, name: &str, version: Option<u64>, check: RegistryCheck<'_>) -> Result<u64, StoreError> {
         let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
-        let before: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let before = active_versions(&mut transaction).await?;
         let deleted = sqlx::query(include_str!("../../queries/sqlite/plugin_delete.sql"))
             .bind(name)
             .bind(version.map(|version| version as i64))
@@ -109,16 +94,18 @@ impl PluginCatalog for SqliteStore {
             .bind(name)
             .execute(&mut *transaction)
             .await?;
-        let after: Vec<PluginVersionRecord> = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql"))
-            .fetch_all(&mut *transaction)
-            .await?
-            .iter()
-            .map(decode_version)
-            .collect::<Result<_, _>>()?;
+        let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
         Ok(deleted)
     }
+}
+
+/// The active versions, as the transaction sees them: what a registry
+/// change's check compares before and after.
+async fn active_versions(connection: &mut sqlx::SqliteConnection) -> Result<Vec<PluginVersionRecord>, StoreError> {
+    let rows = sqlx::query(include_str!("../../queries/sqlite/plugin_active_versions.sql")).fetch_all(connection).await?;
+    rows.iter().map(decode_version).collect()
 }
 
 fn decode_version(row: &SqliteRow) -> Result<PluginVersionRecord, StoreError> {

@@ -19,6 +19,9 @@ pub enum CommandError {
         source: StoreError,
     },
 
+    #[error("{0} has no events, so there is nothing to snapshot; check the aggregate type and id")]
+    EmptyStream(crate::event::StreamId),
+
     #[error("stream {stream} has {current} events, so version {requested} is beyond its end; ask for a version from 0 to {current}")]
     VersionBeyondEnd { stream: crate::event::StreamId, requested: u64, current: u64 },
 
@@ -50,7 +53,9 @@ impl CommandError {
 impl crate::Classified for CommandError {
     fn kind(&self) -> crate::ErrorKind {
         match self {
-            CommandError::Invalid(_) | CommandError::VersionBeyondEnd { .. } => crate::ErrorKind::Invalid,
+            CommandError::Invalid(_) => crate::ErrorKind::Invalid,
+            // The version asked for does not exist (yet).
+            CommandError::VersionBeyondEnd { .. } | CommandError::EmptyStream(_) => crate::ErrorKind::NotFound,
             CommandError::Rejected { .. } => crate::ErrorKind::Rejected,
             CommandError::Conflict { .. } => crate::ErrorKind::Conflict,
             CommandError::Plugin(error) => error.kind(),

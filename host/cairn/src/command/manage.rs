@@ -32,7 +32,7 @@ impl Commands {
         let target = at_version.map_or(StateTarget::Latest, StateTarget::AtVersion);
         let state = self.state_at(aggregate_type, aggregate_id, target).await?;
         if state.stream_version == 0 {
-            return Err(CommandError::Invalid(vec![format!("{aggregate_type}/{aggregate_id} has no events, so there is nothing to snapshot; check the aggregate type and id")]));
+            return Err(CommandError::EmptyStream(StreamId::new(aggregate_type, aggregate_id)));
         }
         let (plugin, _) = self.plugins.aggregate(aggregate_type).await?;
         let stream = StreamId::new(aggregate_type, aggregate_id);

@@ -47,6 +47,9 @@ pub enum StateTarget {
     AtVersion(u64),
     /// After every event whose `timestamp` is at or before this instant.
     AtInstant(DateTime<Utc>),
+    /// Both limits at once: after the event at this version, leaving out
+    /// events after this instant.
+    AtVersionAndInstant(u64, DateTime<Utc>),
 }
 
 struct CachedState {
@@ -179,7 +182,17 @@ async fn load_from_store(context: &LoadContext<'_>, stream: &StreamId, target: S
             let first_after = context.store.first_version_after(stream, instant).await?;
             (first_after.map_or(u64::MAX, |version| version - 1), u64::MAX, Some(instant))
         }
+        StateTarget::AtVersionAndInstant(version, instant) => {
+            let first_after = context.store.first_version_after(stream, instant).await?;
+            (first_after.map_or(u64::MAX, |after| after - 1).min(version), version, Some(instant))
+        }
     };
+    if let StateTarget::AtVersionAndInstant(requested, _) = target {
+        let current = context.store.stream_version(stream).await?;
+        if current < requested {
+            return Err(CommandError::VersionBeyondEnd { stream: stream.clone(), requested, current });
+        }
+    }
     let snapshot = usable_snapshot(context, stream, snapshot_limit).await?;
     let from_version = snapshot.as_ref().map_or(0, |(version, _)| *version) + 1;
     let mut events = read_events(context, stream, from_version, last_version).await?;
@@ -195,7 +208,9 @@ async fn load_from_store(context: &LoadContext<'_>, stream: &StreamId, target: S
         }
     }
     let note = match target {
-        StateTarget::AtInstant(instant) if stream_version == 0 => Some(instant_note(context.store.as_ref(), stream, instant).await?),
+        StateTarget::AtInstant(instant) | StateTarget::AtVersionAndInstant(_, instant) if stream_version == 0 => {
+            Some(instant_note(context.store.as_ref(), stream, instant).await?)
+        }
         _ => None,
     };
     let events_applied = events.len() as u64;

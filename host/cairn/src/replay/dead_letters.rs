@@ -117,11 +117,11 @@ async fn stream_headed_by(store: &dyn EventStore, id: i64) -> Result<(DeadLetter
     let letter = store
         .dead_letter(id)
         .await?
-        .ok_or_else(|| ReplayError::Invalid(format!("there is no dead letter {id}; `cairn dead-letter list` shows them")))?;
+        .ok_or_else(|| ReplayError::NotFound(format!("there is no dead letter {id}; `cairn dead-letter list` shows them")))?;
     let entries = store.dead_letters_of_stream(&letter.handler, letter.generation, &letter.aggregate_type, &letter.aggregate_id).await?;
     let first = entries.first().expect("the dead letter itself is among its stream's");
     if first.id != letter.id {
-        return Err(ReplayError::Invalid(format!(
+        return Err(ReplayError::Conflict(format!(
             "dead letter {id} is parked behind dead letter {} (event {}) of the same stream; retry or skip {} first",
             first.id, first.event_id, first.id
         )));

@@ -60,7 +60,15 @@ pub async fn run_job(host: &Arc<PluginHost>, request: &JobRequest, mut progress:
     });
     let mut results = Vec::new();
     for name in &request.handlers {
-        let outcome = replay(host, name, &request.options, |step| {
+        // A named checkpoint is each handler's own: with several handlers,
+        // NAME:HANDLER, so that none resumes from another's position.
+        let options = match (&request.options.checkpoint, request.handlers.len()) {
+            (super::CheckpointChoice::Named(checkpoint), several) if several > 1 => {
+                ReplayOptions { checkpoint: super::CheckpointChoice::Named(format!("{checkpoint}:{name}")), ..request.options.clone() }
+            }
+            _ => request.options.clone(),
+        };
+        let outcome = replay(host, name, &options, |step| {
             progress(name, step);
             latest.send_replace(Some(step));
         })

@@ -102,7 +102,7 @@ impl ReplayOptions {
     /// Every option out of its bounds, each naming the bound; the front
     /// ends check before they start a run, and `run_replay` refuses too.
     pub fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
+        let mut problems = self.filter.problems();
         if !(1..=MAX_BATCH_SIZE).contains(&self.batch_size) {
             problems.push(format!("the batch size is {}; give 1 to {MAX_BATCH_SIZE}", self.batch_size));
         }
@@ -114,11 +114,6 @@ impl ReplayOptions {
         }
         if self.failure.max_consecutive_failures == 0 {
             problems.push("the number of consecutive failures that stops a run must be at least 1".to_owned());
-        }
-        if let Some(to) = self.filter.to_position {
-            if self.after_position >= to {
-                problems.push(format!("the run starts after position {} but ends at {to}; nothing would run", self.after_position));
-            }
         }
         problems
     }
@@ -165,6 +160,13 @@ pub enum ReplayError {
     /// Something the user asked for that cannot be done.
     #[error("{0}")]
     Invalid(String),
+    /// Something the user named that does not exist, such as a dead letter.
+    #[error("{0}")]
+    NotFound(String),
+    /// Something that cannot be done in the state things are in, such as
+    /// releasing a dead letter parked behind another.
+    #[error("{0}")]
+    Conflict(String),
     /// A run that ended because its handler kept failing.
     #[error("{0}")]
     Stopped(String),
@@ -179,6 +181,8 @@ impl crate::Classified for ReplayError {
             ReplayError::Store(error) => crate::Classified::kind(error),
             ReplayError::CheckpointAhead { .. } => crate::ErrorKind::Conflict,
             ReplayError::Invalid(_) => crate::ErrorKind::Invalid,
+            ReplayError::NotFound(_) => crate::ErrorKind::NotFound,
+            ReplayError::Conflict(_) => crate::ErrorKind::Conflict,
             ReplayError::Stopped(_) => crate::ErrorKind::Internal,
         }
     }

@@ -297,7 +297,7 @@ fn time_travel_audit_and_snapshot_commands_work_end_to_end() {
     let at_three = &json_lines(&cairn.run(&["state", "bank-account", "acc-1", "--at-version", "3", "--with-version"]))[0];
     assert_eq!((at_three["state"]["balance"].as_i64(), at_three["snapshot_version"].as_u64()), (Some(30), Some(2)));
     let beyond = cairn.run(&["state", "bank-account", "acc-1", "--at-version", "9"]);
-    assert_exit(&beyond, 2);
+    assert_exit(&beyond, 6);
     assert!(stderr(&beyond).contains("has 4 events, so version 9 is beyond its end"), "{}", stderr(&beyond));
     let long_ago = cairn.run(&["state", "bank-account", "acc-1", "--at", "2001-01-01T00:00:00Z"]);
     assert_exit(&long_ago, 0);

@@ -92,9 +92,6 @@ fn bad_replay_flags_are_all_reported_at_once() {
     for problem in ["name at least one handler with --handler NAME", "--batch-size must be at least 1", "--workers must be at least 1", "--from-position 9 is after --to-position 3"] {
         assert!(message.contains(problem), "{problem} missing from: {message}");
     }
-    let output = cairn.run(&["replay", "--handler", "a", "--handler", "b", "--checkpoint", "x"]);
-    assert_exit(&output, 2);
-    assert!(stderr(&output).contains("--checkpoint names one checkpoint, so it takes exactly one --handler"));
     cairn.add_plugin("account-summary");
     let nothing = cairn.run(&["replay", "--handler", "account-summary", "--type", "NoSuchType"]);
     assert_exit(&nothing, 0);
@@ -177,14 +174,17 @@ fn dead_letters_are_listed_retried_and_skipped() {
     let retried = cairn.run(&["dead-letter", "retry", &first]);
     assert_exit(&retried, 2);
     assert!(stdout(&retried).contains("failed again: ") && stderr(&retried).contains("still fail"), "{}", stdout(&retried));
-    assert_exit(&cairn.run(&["dead-letter", "skip", &letters[1]["id"].to_string()]), 2);
+    // The second letter is parked behind the first: a conflict, exit 3.
+    let parked = cairn.run(&["dead-letter", "skip", &letters[1]["id"].to_string()]);
+    assert_exit(&parked, 3);
+    assert!(stderr(&parked).contains("is parked behind dead letter"), "{}", stderr(&parked));
     let skipped = cairn.run(&["dead-letter", "skip", &first]);
     assert_exit(&skipped, 0);
     assert!(stdout(&skipped).contains("picky thing/a: 1 handled, 1 skipped"), "{}", stdout(&skipped));
     assert!(stdout(&cairn.run(&["dead-letter", "list"])).contains("no dead letters"));
     assert_eq!(document(&cairn, "picky", "seen", "thing:a"), Some(serde_json::json!([1, 3])));
     assert_exit(&cairn.run(&["dead-letter", "retry", "--all"]), 0);
-    assert_exit(&cairn.run(&["dead-letter", "skip", "999"]), 2);
+    assert_exit(&cairn.run(&["dead-letter", "skip", "999"]), 6);
 }
 
 #[test]

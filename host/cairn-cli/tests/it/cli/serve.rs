@@ -281,7 +281,7 @@ fn audit_snapshots_sequence_checks_and_metrics_over_http() {
     let (status, snapshot) = post(&server, "/snapshots", json!({"aggregate_type": "bank-account", "aggregate_id": "acc-1", "at_version": 1}));
     assert_eq!((status, snapshot["stream_version"].as_u64()), (201, Some(1)), "{snapshot}");
     let (status, empty) = post(&server, "/snapshots", json!({"aggregate_type": "bank-account", "aggregate_id": "nobody"}));
-    assert!(status == 400 && empty["error"]["message"].as_str().unwrap().contains("has no events"), "{status} {empty}");
+    assert!(status == 404 && empty["error"]["message"].as_str().unwrap().contains("has no events"), "{status} {empty}");
     let (_, snapshots) = get(&server, "/snapshots/bank-account/acc-1");
     assert_eq!(snapshots["snapshots"][0]["state"]["owner"], "Ann", "{snapshots}");
     // A load that misses the state cache starts from the snapshot, which the

@@ -126,3 +126,38 @@ fn graceful_shutdown_answers_every_request_it_took_and_loses_nothing() {
         });
     }
 }
+
+#[test]
+fn a_sleeping_plugin_holds_only_its_own_call_slots_and_readiness_reports_the_saturation() {
+    let cairn = Cairn::with_sqlite();
+    cairn.add_plugin("bank-account");
+    cairn.add_plugin("test-sleep");
+    let server = Server::start(&cairn, &["--plugin-concurrency", "1", "--plugin-time-limit-ms", "3000"]);
+    let server = &server;
+    std::thread::scope(|scope| {
+        // Three calls for one slot: one runs until its CPU time limit, two wait.
+        let sleepers: Vec<_> = (0..3)
+            .map(|index| scope.spawn(move || post(server, &format!("/commands/test-sleep/s-{index}"), json!({"command_type": "Misbehave", "payload": {}}))))
+            .collect();
+        wait_for("readiness reports test-sleep saturated", || {
+            let (status, health) = get(&server, "/health/ready");
+            let calls = &health["plugin_calls"];
+            let sleeper = calls["plugins"].as_array().unwrap().iter().find(|reading| reading["plugin"] == "test-sleep").cloned();
+            // Saturation is reported, not a reason to be taken out of
+            // service: a restart would not make the plugin sleep less.
+            status == 200
+                && calls["saturated"] == true
+                && sleeper.is_some_and(|reading| reading["running"] == 1 && reading["limit"] == 1 && reading["waiting"].as_u64() >= Some(1))
+        });
+        // Another plugin's command is served at once, by its own slot.
+        let (status, opened) = post(&server, "/commands/bank-account/acc-1", json!({"command_type": "Open", "payload": {"owner": "Ann"}}));
+        assert_eq!(status, 200, "{opened}");
+        for sleeper in sleepers {
+            let (status, answer) = sleeper.join().unwrap();
+            // A plugin past its limit is a fault of the server's side; the
+            // server's log names the limit, the client gets no internals.
+            assert_eq!((status, answer["error"]["code"].as_str()), (500, Some("internal")), "each sleeping call ends at its CPU time limit: {answer}");
+        }
+    });
+    assert_eq!(get(&server, "/health/ready").1["plugin_calls"]["saturated"], false, "the saturation clears once the calls end");
+}
