@@ -74,6 +74,19 @@ impl ResourceLimiter for InstanceLimits {
     }
 }
 
+/// Wasmtime counts memories, tables and core instances itself, before any
+/// limiter callback, and says so only in its error's text ("memory count too
+/// high at 17"); this names the limit that was hit, for the failure's
+/// message. A test through the real binary (test-many-memories) keeps the
+/// text in step with wasmtime.
+pub(crate) fn count_over_limit(error: &wasmtime::Error) -> Option<String> {
+    let text = format!("{error:#}");
+    let (what, most) = [("memory count too high", ("memories", MAX_MEMORIES)), ("table count too high", ("tables", MAX_TABLES)), ("instance count too high", ("core instances", MAX_CORE_INSTANCES))]
+        .into_iter()
+        .find_map(|(needle, limit)| text.contains(needle).then_some(limit))?;
+    Some(format!("it creates more {what} than one plugin instance may have ({most}); the limits are {MAX_MEMORIES} memories, {MAX_TABLES} tables and {MAX_CORE_INSTANCES} core instances"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,6 +131,8 @@ impl<P: WorldPre> InstancePool<P> {
         let config = &self.runtime.config;
         let reason = if let Some(OverLimit(limit)) = error.downcast_ref::<OverLimit>() {
             FailureReason::OverLimit(limit.clone())
+        } else if let Some(limit) = crate::limits::count_over_limit(&error) {
+            FailureReason::OverLimit(limit)
         } else if store.data().limits.exceeded == Some(crate::limits::Exceeded::Memory) {
             FailureReason::OutOfMemory((config.memory_limit_bytes / (1024 * 1024)) as u64)
         } else if matches!(error.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {

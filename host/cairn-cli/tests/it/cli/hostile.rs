@@ -267,3 +267,13 @@ fn live_streams_are_bounded_and_end_when_the_server_stops() {
     let mut server = server;
     assert!(server.child.wait().unwrap().success(), "SIGTERM ends the server, subscriber or not");
 }
+
+#[test]
+fn a_plugin_that_creates_many_memories_is_refused_naming_the_limit() {
+    let cairn = Cairn::with_sqlite();
+    let path = crate::support::plugin_path("test-many-memories");
+    let refused = cairn.run(&["plugin", "add", &path.to_string_lossy()]);
+    assert_exit(&refused, 2);
+    assert!(stderr(&refused).contains("it creates more memories than one plugin instance may have (16)"), "{}", stderr(&refused));
+    assert_eq!(json_lines(&cairn.run(&["plugin", "list", "--json"])).len(), 0, "nothing was stored");
+}
