@@ -137,6 +137,18 @@ async fn command_rows(runtime: Arc<PluginRuntime>, bank_bytes: &[u8], commands: 
         cached.push(started.elapsed());
     }
     let cached_rate = events_per_second(commands as u64, started_all.elapsed());
+    // With and without a command id, interleaved so that both see the same
+    // store and cache: what recording the id (a look-up and a row written
+    // in the append's transaction) costs a command.
+    let (mut plain, mut with_id) = (Vec::with_capacity(commands), Vec::with_capacity(commands));
+    for index in 0..commands {
+        for (latencies, command_id) in [(&mut plain, None), (&mut with_id, Some(format!("bench-{index}")))] {
+            let request = CommandRequest { command_id, ..deposit(index) };
+            let started = Instant::now();
+            cached_runner.execute(request).await?;
+            latencies.push(started.elapsed());
+        }
+    }
     for index in 0..commands / 4 {
         // A runner with nothing cached folds the whole stream each time.
         let runner = Commands::new(host.clone());
@@ -154,6 +166,16 @@ async fn command_rows(runtime: Arc<PluginRuntime>, bank_bytes: &[u8], commands: 
             ratio(append_p50, quantile(&mut cached, 0.5), "the append p50"),
         ),
         BenchRow::new("exec throughput, one at a time, state cached", format!("{:.0} commands/s", cached_rate), ""),
+        BenchRow::new(
+            "exec without a command id, interleaved with the next row: p50 / p99",
+            format!("{} / {}", format_latency(quantile(&mut plain, 0.5)), format_latency(quantile(&mut plain, 0.99))),
+            "baseline",
+        ),
+        BenchRow::new(
+            "exec with a command id (recorded, runs once): p50 / p99",
+            format!("{} / {}", format_latency(quantile(&mut with_id, 0.5)), format_latency(quantile(&mut with_id, 0.99))),
+            format!("p50 {:.2}× without an id", quantile(&mut with_id, 0.5).as_secs_f64() / quantile(&mut plain, 0.5).as_secs_f64().max(1e-9)),
+        ),
         BenchRow::new(
             format!("exec on streams of {STREAM_EVENTS}+ events, full fold each time: p50 / p99"),
             format!("{} / {}", format_latency(quantile(&mut uncached, 0.5)), format_latency(quantile(&mut uncached, 0.99))),

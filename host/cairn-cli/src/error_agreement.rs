@@ -177,6 +177,7 @@ fn command_errors() -> Vec<CommandError> {
         CommandError::Conflict { attempts: 4, source: store_errors().remove(0) },
         CommandError::VersionBeyondEnd { stream: stream(), requested: 9, current: 2 },
         CommandError::EmptyStream(stream()),
+        CommandError::CommandIdReused { command_id: "deposit-1".into(), difference: "another payload".into() },
         CommandError::Upcast(upcast_error()),
     ];
     all.extend(call_errors().into_iter().map(CommandError::Plugin));
@@ -190,6 +191,7 @@ fn command_errors() -> Vec<CommandError> {
             | CommandError::Conflict { .. }
             | CommandError::VersionBeyondEnd { .. }
             | CommandError::EmptyStream(_)
+            | CommandError::CommandIdReused { .. }
             | CommandError::Plugin(_)
             | CommandError::Upcast(_)
             | CommandError::Read(_)

@@ -28,7 +28,10 @@ pub struct ExecArgs {
     /// A JSON object; its correlation_id and user_id are carried onto the new events
     #[arg(long, group = "single")]
     metadata: Option<String>,
-    /// The command's id, which becomes each new event's causation id [default: a new UUID v7]
+    /// The command's id, which becomes each new event's causation id [default: a new UUID v7].
+    /// Given, the command runs once: a retry with the id answers as the first run did (its
+    /// events, rejection or nothing to do), until --command-ttl; the id with another command
+    /// exits 3
     #[arg(long, group = "single")]
     command_id: Option<String>,
     /// Re-runs after a concurrency conflict before giving up

@@ -6,6 +6,7 @@ mod append;
 mod audit;
 mod bench;
 mod checkpoint;
+mod command_id;
 mod dead_letter;
 #[cfg(test)]
 mod error_agreement;
@@ -102,6 +103,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "CAIRN_SNAPSHOT_KEEP", default_value_t = cairn::command::DEFAULT_SNAPSHOTS_KEPT)]
     snapshot_keep: usize,
 
+    /// How long a command id is remembered, such as 7d or 12h: a retry within it answers as the first run did; after it, the id runs as a new command. `cairn serve` prunes older records
+    #[arg(long, global = true, env = "CAIRN_COMMAND_TTL", default_value = "7d", value_parser = command_id::parse_ttl)]
+    command_ttl: Duration,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -137,6 +142,9 @@ enum Command {
     /// List, set and delete named checkpoints
     #[command(subcommand)]
     Checkpoint(checkpoint::CheckpointCommand),
+    /// Show what a command id did, and prune command records past --command-ttl
+    #[command(subcommand)]
+    CommandId(command_id::CommandIdCommand),
     /// Check that a stream holds the expected event types, in order
     ValidateSequence(sequence::ValidateSequenceArgs),
     /// Run history through handler plugins, resumable from their checkpoints; list and show recorded jobs
@@ -230,6 +238,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(command) => migrate::run(&cli, command).await,
         Command::Stream(command) => migrate::run_stream(&cli, command).await,
         Command::Checkpoint(command) => checkpoint::run(&cli, command).await,
+        Command::CommandId(command) => command_id::run(&cli, command).await,
         Command::ValidateSequence(args) => sequence::run(&cli, args).await,
         Command::Replay(args) => replay::run(&cli, args).await,
         Command::Project(args) => project::run(&cli, args).await,

@@ -98,6 +98,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default()));
     let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown, NEW_HANDLER_CHECK_INTERVAL)));
+    let pruning = tokio::spawn(cairn::command::keep_pruning_command_records(plugins.store().clone(), cli.command_ttl));
     let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
     let options = ServeOptions {
         body_limit: args.body_limit,
@@ -127,6 +128,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     };
     commands.flush_snapshots().await;
     watcher.abort();
+    pruning.abort();
     if !failures.is_empty() {
         let handlers: Vec<String> = failures.into_iter().map(|(handler, _)| handler).collect();
         anyhow::bail!("the live projection of {} had failed (the error is above and in /health)", handlers.join(", "));

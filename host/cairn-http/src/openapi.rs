@@ -35,7 +35,7 @@ pub struct ErrorDetail {
         // Schemas that parameters name: utoipa registers those of bodies itself.
         super::schemas::Name, super::schemas::PluginName, super::schemas::Position, super::schemas::PageSize,
         super::schemas::DeadLetterId, super::schemas::DeadLetterActionName, super::schemas::AnyJson,
-        super::schemas::Instant, super::schemas::UuidText)),
+        super::schemas::Instant, super::schemas::UuidText, super::schemas::IdempotencyKey)),
     modifiers(&BearerScheme),
     tags(
         (name = "events", description = "Append, query and follow the event log"),

@@ -66,6 +66,11 @@ written_schema!(
     "A UUID, such as 0192f0c4-7a52-7cc3-8d7e-2f1f3f6b9a10.",
     ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))).pattern(Some(UUID_PATTERN))
 );
+written_schema!(
+    IdempotencyKey,
+    "A command's id in the Idempotency-Key header: 1 to 256 visible ASCII characters (spaces inside), such as a UUID; a key in double quotes, as the IETF draft writes it, is taken too.",
+    ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(256)).pattern(Some(r"^[!#-~]([ -~]*[!#-~])?$"))
+);
 written_schema!(AnyJson, "Any JSON value.", ObjectBuilder::new().schema_type(SchemaType::AnyValue));
 written_schema!(
     Position,

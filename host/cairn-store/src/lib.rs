@@ -12,6 +12,7 @@
 //! against both.
 
 mod checkpoints;
+mod command_records;
 mod dead_letters;
 mod error;
 mod filter;
@@ -41,6 +42,7 @@ use uuid::Uuid;
 use cairn_event::{AppendOutcome, AppendRequest, RecordedEvent, StreamId};
 
 pub use checkpoints::{Checkpoint, CheckpointStore};
+pub use command_records::{CommandAppend, CommandMark, CommandRecord, CommandRecordStore, CommandResult};
 pub use cairn_event::Problem;
 pub use error::StoreError;
 pub use postgres::PostgresStore;
@@ -99,10 +101,16 @@ pub struct CountByName {
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
 pub trait EventStore:
-    PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + Send + Sync + 'static {
+    PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + CommandRecordStore + Send + Sync + 'static {
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// Appends as [`append`](Self::append) does, and records `command` with
+    /// the positions written, in the same transaction; unless a command
+    /// with its id is recorded already, when nothing is written and that
+    /// record is answered.
+    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError>;
 
     /// Events of one stream in version order.
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError>;

@@ -7,6 +7,7 @@
 //! gap-free, and a tailing reader can never skip an event.
 
 mod checkpoints;
+mod commands;
 mod dead_letters;
 mod plugin_catalog;
 mod read_models;
@@ -28,6 +29,7 @@ use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
 use super::plan::{caller_ids, plan_append, streams_of, StoreView};
 use super::{
+    CommandAppend, CommandMark, CommandRecord,
     validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StoreUrl,
     StreamRange,
 };
@@ -127,6 +129,46 @@ impl PostgresStore {
                 });
             })
             .await;
+    }
+
+    /// An append, and with it the record of the command that decided it.
+    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
+        let started = std::time::Instant::now();
+        validate_append(&request, &self.limits)?;
+        let mut transaction = self.pool.begin().await?;
+        let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/lock_log_head.sql"))
+            .fetch_one(&mut *transaction)
+            .await?;
+        // Read under the head's lock, so a duplicate that committed first is seen.
+        if let Some(command) = &command {
+            if let Some(earlier) = commands::read_record(&mut transaction, &command.command_id).await? {
+                return Ok(CommandAppend::AlreadyRecorded(earlier));
+            }
+        }
+        let view = Self::read_view(&mut transaction, &request, head).await?;
+        let plan = plan_append(request, view)?;
+        if let Some(new_head) = plan.new_head_position() {
+            insert_rows(&mut transaction, include_str!("../../queries/postgres/insert_events.sql"), &plan.new_rows)
+                .await?;
+            sqlx::query(include_str!("../../queries/postgres/advance_log_head.sql"))
+                .bind(new_head as i64)
+                .execute(&mut *transaction)
+                .await?;
+            sqlx::query(include_str!("../../queries/postgres/notify_append.sql"))
+                .bind(&self.notify_channel)
+                .bind(new_head.to_string())
+                .execute(&mut *transaction)
+                .await?;
+        }
+        if let Some(record) = command.and_then(|command| CommandRecord::of_append(command, &plan.outcome, cairn_event::time::now_micros())) {
+            commands::insert_record(&mut transaction, &record).await?;
+        }
+        transaction.commit().await?;
+        if let Some(head) = plan.new_head_position() {
+            self.head.publish(head);
+        }
+        crate::telemetry::appended(&plan.outcome, started);
+        Ok(CommandAppend::Appended(plan.outcome))
     }
 
     async fn read_view(
@@ -301,33 +343,14 @@ pub(crate) async fn insert_rows(
 #[async_trait]
 impl EventStore for PostgresStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let started = std::time::Instant::now();
-        validate_append(&request, &self.limits)?;
-        let mut transaction = self.pool.begin().await?;
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/lock_log_head.sql"))
-            .fetch_one(&mut *transaction)
-            .await?;
-        let view = Self::read_view(&mut transaction, &request, head).await?;
-        let plan = plan_append(request, view)?;
-        if let Some(new_head) = plan.new_head_position() {
-            insert_rows(&mut transaction, include_str!("../../queries/postgres/insert_events.sql"), &plan.new_rows)
-                .await?;
-            sqlx::query(include_str!("../../queries/postgres/advance_log_head.sql"))
-                .bind(new_head as i64)
-                .execute(&mut *transaction)
-                .await?;
-            sqlx::query(include_str!("../../queries/postgres/notify_append.sql"))
-                .bind(&self.notify_channel)
-                .bind(new_head.to_string())
-                .execute(&mut *transaction)
-                .await?;
+        match self.append_recorded(request, None).await? {
+            CommandAppend::Appended(outcome) => Ok(outcome),
+            CommandAppend::AlreadyRecorded(_) => unreachable!("an append without a command finds no command record"),
         }
-        transaction.commit().await?;
-        if let Some(head) = plan.new_head_position() {
-            self.head.publish(head);
-        }
-        crate::telemetry::appended(&plan.outcome, started);
-        Ok(plan.outcome)
+    }
+
+    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError> {
+        self.append_recorded(request, Some(command)).await
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {

@@ -12,11 +12,11 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{insert_rows, SqliteStore};
-use cairn_event::{AppendOutcome, AppendRequest};
+use super::{commands, insert_rows, SqliteStore};
+use cairn_event::AppendRequest;
 use crate::head::HeadWatch;
 use crate::plan::{plan_append, AppendPlan};
-use crate::StoreError;
+use crate::{CommandAppend, CommandMark, CommandRecord, StoreError};
 
 /// Appends written in one transaction at most; enough to amortize the
 /// commit, few enough that one group never holds the writer for long.
@@ -24,7 +24,16 @@ const MAX_GROUP: usize = 64;
 
 pub(super) struct PendingAppend {
     pub request: AppendRequest,
-    pub reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
+    /// The command that decided the events, recorded with them.
+    pub command: Option<CommandMark>,
+    pub reply: oneshot::Sender<Result<CommandAppend, StoreError>>,
+}
+
+/// What the writer made of one append before the commit.
+enum Planned {
+    Append(AppendPlan),
+    /// Its command id was recorded already (perhaps earlier in this group).
+    Recorded(CommandRecord),
 }
 
 /// The writer's side: what it needs to write, owned, so that it runs as a
@@ -63,22 +72,15 @@ impl GroupWriter {
             Ok(transaction) => transaction,
             Err(error) => return answer_all(group, &error.to_string()),
         };
-        let mut planned: Vec<(oneshot::Sender<_>, Result<AppendPlan, StoreError>)> = Vec::with_capacity(group.len());
+        let mut planned: Vec<(oneshot::Sender<_>, Result<Planned, StoreError>)> = Vec::with_capacity(group.len());
         let mut store_failure = None;
         for append in group {
             if store_failure.is_some() {
                 planned.push((append.reply, Err(commit_failed("an earlier append of its group failed to write"))));
                 continue;
             }
-            let result = match SqliteStore::read_view(&mut transaction, &append.request).await {
-                Ok(view) => plan_append(append.request, view),
-                Err(error) => Err(error),
-            };
-            if let Ok(plan) = &result {
-                if let Err(error) = insert_rows(&mut transaction, &self.insert_statements, &plan.new_rows).await {
-                    store_failure = Some(error.to_string());
-                }
-            }
+            let (result, failure) = self.write_one(&mut transaction, append.request, append.command).await;
+            store_failure = failure;
             planned.push((append.reply, result));
         }
         let committed = match store_failure {
@@ -94,12 +96,54 @@ impl GroupWriter {
             }
             return;
         }
-        if let Some(head) = planned.iter().filter_map(|(_, result)| result.as_ref().ok().and_then(AppendPlan::new_head_position)).max() {
+        let new_head = planned.iter().filter_map(|(_, result)| match result {
+            Ok(Planned::Append(plan)) => plan.new_head_position(),
+            _ => None,
+        });
+        if let Some(head) = new_head.max() {
             self.head.publish(head);
         }
         for (reply, result) in planned {
-            let _ = reply.send(result.map(|plan| plan.outcome));
+            let _ = reply.send(result.map(|planned| match planned {
+                Planned::Append(plan) => CommandAppend::Appended(plan.outcome),
+                Planned::Recorded(record) => CommandAppend::AlreadyRecorded(record),
+            }));
         }
+    }
+
+    /// Plans and writes one append of a group, and its command's record:
+    /// its own result, and the store's failure if writing failed (which
+    /// fails the whole group).
+    async fn write_one(
+        &self,
+        transaction: &mut sqlx::SqliteConnection,
+        request: AppendRequest,
+        command: Option<CommandMark>,
+    ) -> (Result<Planned, StoreError>, Option<String>) {
+        if let Some(command) = &command {
+            match commands::read_record(&mut *transaction, &command.command_id).await {
+                Ok(Some(earlier)) => return (Ok(Planned::Recorded(earlier)), None),
+                Ok(None) => {}
+                Err(error) => return (Err(error), None),
+            }
+        }
+        let plan = match SqliteStore::read_view(&mut *transaction, &request).await {
+            Ok(view) => plan_append(request, view),
+            Err(error) => Err(error),
+        };
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(error) => return (Err(error), None),
+        };
+        if let Err(error) = insert_rows(&mut *transaction, &self.insert_statements, &plan.new_rows).await {
+            return (Ok(Planned::Append(plan)), Some(error.to_string()));
+        }
+        if let Some(record) = command.and_then(|command| CommandRecord::of_append(command, &plan.outcome, cairn_event::time::now_micros())) {
+            if let Err(error) = commands::insert_record(&mut *transaction, &record).await {
+                return (Ok(Planned::Append(plan)), Some(error.to_string()));
+            }
+        }
+        (Ok(Planned::Append(plan)), None)
     }
 }
 

@@ -7,6 +7,7 @@
 //! and never block the writer.
 
 mod checkpoints;
+mod commands;
 mod dead_letters;
 mod group_commit;
 mod plugin_catalog;
@@ -28,6 +29,7 @@ use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
 use super::plan::{caller_ids, streams_of, StoreView};
 use super::{
+    CommandAppend, CommandMark,
     validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StreamRange,
 };
 use cairn_event::{AppendOutcome, AppendRequest, RecordedEvent, StreamId};
@@ -111,6 +113,24 @@ impl SqliteStore {
     /// benchmark's raw baseline) that must see the database exactly as it does.
     pub fn connect_options(&self) -> &SqliteConnectOptions {
         &self.options
+    }
+
+    /// An append through the group writer, with the record of the command
+    /// that decided it.
+    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
+        let started = std::time::Instant::now();
+        validate_append(&request, &self.limits)?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Unreachable { url: format!("sqlite://{}", self.path.display()), reason: "the store's writer has stopped; restart cairn".to_owned() };
+        self.appends.send(group_commit::PendingAppend { request, command, reply }).await.map_err(|_| stopped())?;
+        let appended = answer.await.map_err(|_| StoreError::Unreachable {
+            url: format!("sqlite://{}", self.path.display()),
+            reason: "the writer failed while writing this append (the log says why), so it may or may not be stored; read the stream, or re-send it with the same event ids, which is safe".to_owned(),
+        })??;
+        if let CommandAppend::Appended(outcome) = &appended {
+            crate::telemetry::appended(outcome, started);
+        }
+        Ok(appended)
     }
 
     async fn read_view(
@@ -285,17 +305,14 @@ fn to_sql_integer(value: u64) -> i64 {
 #[async_trait]
 impl EventStore for SqliteStore {
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        let started = std::time::Instant::now();
-        validate_append(&request, &self.limits)?;
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let stopped = || StoreError::Unreachable { url: format!("sqlite://{}", self.path.display()), reason: "the store's writer has stopped; restart cairn".to_owned() };
-        self.appends.send(group_commit::PendingAppend { request, reply }).await.map_err(|_| stopped())?;
-        let outcome = answer.await.map_err(|_| StoreError::Unreachable {
-            url: format!("sqlite://{}", self.path.display()),
-            reason: "the writer failed while writing this append (the log says why), so it may or may not be stored; read the stream, or re-send it with the same event ids, which is safe".to_owned(),
-        })??;
-        crate::telemetry::appended(&outcome, started);
-        Ok(outcome)
+        match self.append_recorded(request, None).await? {
+            CommandAppend::Appended(outcome) => Ok(outcome),
+            CommandAppend::AlreadyRecorded(_) => unreachable!("an append without a command finds no command record"),
+        }
+    }
+
+    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError> {
+        self.append_recorded(request, Some(command)).await
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {

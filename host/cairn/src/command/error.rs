@@ -19,6 +19,10 @@ pub enum CommandError {
         source: StoreError,
     },
 
+    /// A command id the store has a record of, sent with another command.
+    #[error("command id {command_id} already ran, for {difference}; a command id names one command, so send a new id for a new command")]
+    CommandIdReused { command_id: String, difference: String },
+
     #[error("{0} has no events, so there is nothing to snapshot; check the aggregate type and id")]
     EmptyStream(crate::event::StreamId),
 
@@ -57,7 +61,7 @@ impl crate::Classified for CommandError {
             // The version asked for does not exist (yet).
             CommandError::VersionBeyondEnd { .. } | CommandError::EmptyStream(_) => crate::ErrorKind::NotFound,
             CommandError::Rejected { .. } => crate::ErrorKind::Rejected,
-            CommandError::Conflict { .. } => crate::ErrorKind::Conflict,
+            CommandError::Conflict { .. } | CommandError::CommandIdReused { .. } => crate::ErrorKind::Conflict,
             CommandError::Plugin(error) => error.kind(),
             CommandError::Upcast(error) => error.kind(),
             CommandError::Read(error) => error.kind(),

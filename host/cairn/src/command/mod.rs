@@ -12,6 +12,7 @@
 
 mod error;
 mod manage;
+mod once;
 mod snapshots;
 mod state;
 
@@ -25,10 +26,11 @@ use crate::json::JsonText;
 use crate::plugins::PluginHost;
 use crate::runtime::types::CommandInput;
 use crate::runtime::CheckedEvent;
-use crate::store::{PluginVersionRecord, StoreError};
+use crate::store::{CommandAppend, CommandResult, PluginVersionRecord, StoreError};
 
 pub use error::CommandError;
 pub use manage::RebuildReport;
+pub use once::{keep_pruning_command_records, prune_command_records, DEFAULT_COMMAND_TTL};
 pub use snapshots::{LoadMetrics, LoadStatistics, SnapshotPolicy, DEFAULT_SNAPSHOTS_KEPT, DEFAULT_SNAPSHOT_EVERY};
 pub use state::{AggregateState, StateCache, StateTarget};
 use snapshots::SnapshotWriter;
@@ -47,9 +49,10 @@ pub struct CommandRequest {
     /// are carried onto the new events.
     pub metadata: JsonText,
     /// Generated (a UUID v7) when absent; it becomes each new event's
-    /// causation id. Given by the caller, it makes the command idempotent:
-    /// a command id that already wrote events to this stream is not run
-    /// again, and its earlier events are returned.
+    /// causation id. Given by the caller, it makes the command run once per
+    /// store: a later run of the id answers as the first did (its events,
+    /// its rejection, or nothing to do), and an id re-used for another
+    /// command is refused (`once.rs`).
     pub command_id: Option<String>,
 }
 
@@ -64,8 +67,8 @@ pub struct CommandOutcome {
     pub events: Vec<RecordedEvent>,
     /// 1 when the first try succeeded; more after concurrency conflicts.
     pub attempts: u32,
-    /// The command id had already run on this stream: nothing new was
-    /// decided or written, and `events` are the ones it wrote then.
+    /// The command id had already run: nothing new was decided or written,
+    /// and `events` are the ones it wrote then.
     pub already_executed: bool,
     pub plugin: String,
     pub plugin_version: u64,
@@ -155,6 +158,8 @@ impl Commands {
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, CommandError> {
         request_problems(&request)?;
         let command_id = request.command_id.clone().unwrap_or_else(|| Uuid::now_v7().to_string());
+        // Only a caller's id can come again, so only it is recorded.
+        let digest = request.command_id.is_some().then(|| once::digest(&request));
         let command = CommandInput {
             command_id: command_id.clone(),
             command_type: request.command_type.clone(),
@@ -163,29 +168,21 @@ impl Commands {
             metadata: request.metadata.clone(),
         };
         let stream = StreamId::new(&request.aggregate_type, &request.aggregate_id);
+        let store = self.plugins.store().as_ref();
         let mut attempts = 0;
         let mut freshness = Freshness::Optimistic;
         loop {
             attempts += 1;
-            // A caller-chosen id makes the command idempotent: checked on
-            // every attempt, so a retry racing its own duplicate finds it.
-            if request.command_id.is_some() {
-                if let Some(done) = self.previous_run(&request, &command_id, attempts).await? {
-                    return Ok(done);
+            if let Some(digest) = &digest {
+                if let Some(record) = store.command_record(&command_id).await? {
+                    return once::answer_recorded(store, &request, digest, record, attempts).await;
                 }
             }
             // Looked up on every attempt: a retry after a swap uses the new version.
             let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
-            let store = self.plugins.store();
             let context = self.context(&plugin, &record).await?;
             let loaded = state::load(&context, &stream, StateTarget::Latest, freshness).await?;
-            let decided = {
-                let plugin = plugin.clone();
-                let state = loaded.state.state.clone();
-                let command = command.clone();
-                let gated = plugin.clone();
-                crate::plugins::calls::run_gated(gated.gate(), move || plugin.decide(&state, &command)).await
-            };
+            let decided = decide(&plugin, &loaded.state.state, &command).await;
             // An answer that appends nothing is never checked by an expected
             // version, so it must not rest on a state that was not read.
             let unchecked = decided.as_ref().map_or(true, |events| events.is_empty());
@@ -194,20 +191,34 @@ impl Commands {
                 attempts -= 1;
                 continue;
             }
-            let decided = decided.map_err(CommandError::from_plugin)?;
             let version = loaded.state.stream_version;
-            if decided.is_empty() {
-                return Ok(outcome(&request, command_id, version, Vec::new(), attempts, &record));
-            }
+            let mark = digest.as_ref().map(|digest| once::mark(&request, &command_id, digest, &record));
+            let decided = match decided.map_err(CommandError::from_plugin) {
+                Ok(decided) if !decided.is_empty() => decided,
+                Ok(_) => return self.settle_without_events(&request, command_id, mark, Ok(version), attempts, &record).await,
+                Err(rejected @ CommandError::Rejected { .. }) => {
+                    return self.settle_without_events(&request, command_id, mark, Err(rejected), attempts, &record).await;
+                }
+                Err(error) => return Err(error),
+            };
             let new_events = new_events(&request, &command_id, &record, decided);
             let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
-            match store.append(AppendRequest::to_stream(expected, new_events)).await {
-                Ok(appended) => {
+            let append = AppendRequest::to_stream(expected, new_events);
+            let appended = match mark {
+                Some(mark) => store.append_command(append, mark).await,
+                None => store.append(append).await.map(CommandAppend::Appended),
+            };
+            match appended {
+                Ok(CommandAppend::Appended(appended)) => {
                     let stream_version = appended.events.last().map_or(version, |event| event.stream_version);
                     // The next command on this stream decides on the cache
                     // without reading, so the cache moves past these events now.
                     state::advance(&context, &stream, &loaded.state, &appended.events).await;
                     return Ok(outcome(&request, command_id, stream_version, appended.events, attempts, &record));
+                }
+                // A run of the same id committed first: its answer is ours.
+                Ok(CommandAppend::AlreadyRecorded(earlier)) => {
+                    return once::answer_recorded(store, &request, digest.as_deref().expect("marked"), earlier, attempts).await;
                 }
                 Err(conflict @ StoreError::Conflict { .. }) => {
                     self.cache.forget(&stream);
@@ -224,40 +235,40 @@ impl Commands {
 }
 
 impl Commands {
-    /// What an earlier run of this command id wrote to the stream, if any.
-    async fn previous_run(
+    /// Ends a command that appends nothing (it decided no events, or was
+    /// rejected): with an id, it is recorded so that a retry answers alike,
+    /// unless a concurrent run of the id recorded first, whose answer wins.
+    async fn settle_without_events(
         &self,
         request: &CommandRequest,
-        command_id: &str,
+        command_id: String,
+        mark: Option<crate::store::CommandMark>,
+        ended: Result<u64, CommandError>,
         attempts: u32,
-    ) -> Result<Option<CommandOutcome>, CommandError> {
-        let filter = crate::store::LogFilter {
-            aggregate_types: vec![request.aggregate_type.clone()],
-            aggregate_id: Some(request.aggregate_id.clone()),
-            causation_id: Some(command_id.to_owned()),
-            ..crate::store::LogFilter::default()
+        record: &PluginVersionRecord,
+    ) -> Result<CommandOutcome, CommandError> {
+        let result = match &ended {
+            Ok(version) => Some(CommandResult::NothingToDo { stream_version: *version }),
+            Err(CommandError::Rejected { message, .. }) => Some(CommandResult::Rejected { message: message.clone() }),
+            Err(_) => None,
         };
-        let events = self.plugins.store().read_log(&filter, 0, 10_000).await?;
-        let Some(last) = events.last() else { return Ok(None) };
-        let plugin_version = last
-            .source
-            .as_deref()
-            .and_then(|source| source.rsplit_once('@'))
-            .and_then(|(_, version)| version.parse().ok())
-            .unwrap_or(0);
-        let plugin = last.source.as_deref().and_then(|source| source.rsplit_once('@')).map_or("", |(name, _)| name).to_owned();
-        Ok(Some(CommandOutcome {
-            command_id: command_id.to_owned(),
-            aggregate_type: request.aggregate_type.clone(),
-            aggregate_id: request.aggregate_id.clone(),
-            stream_version: last.stream_version,
-            attempts,
-            already_executed: true,
-            plugin,
-            plugin_version,
-            events,
-        }))
+        if let (Some(mark), Some(result)) = (mark, result) {
+            let digest = mark.digest.clone();
+            let store = self.plugins.store().as_ref();
+            if let Some(earlier) = once::record_without_events(store, mark, result).await? {
+                return once::answer_recorded(store, request, &digest, earlier, attempts).await;
+            }
+        }
+        let version = ended?;
+        Ok(outcome(request, command_id, version, Vec::new(), attempts, record))
     }
+}
+
+/// The plugin's decision, through its gate and on a blocking thread.
+async fn decide(plugin: &Arc<crate::runtime::AggregatePlugin>, state: &JsonText, command: &CommandInput) -> Result<Vec<CheckedEvent>, crate::runtime::PluginCallError> {
+    let (plugin, state, command) = (plugin.clone(), state.clone(), command.clone());
+    let gated = plugin.clone();
+    crate::plugins::calls::run_gated(gated.gate(), move || plugin.decide(&state, &command)).await
 }
 
 fn request_problems(request: &CommandRequest) -> Result<(), CommandError> {

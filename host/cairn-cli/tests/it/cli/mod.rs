@@ -7,7 +7,9 @@
 //! - `replay`: replay jobs, kills mid-run, projections, rebuilds and dead letters.
 //! - `serve`: the HTTP server: endpoints, tokens, the live stream, health.
 //! - `serve_under_load`: plugin uploads and shutdown while commands flow.
+//! - `commands_once`: command ids run once, however their runs race.
 
+mod commands_once;
 mod migrators;
 mod durability;
 mod healing;

@@ -1,0 +1,1 @@
+DELETE FROM cairn_commands WHERE recorded_at < ?1
