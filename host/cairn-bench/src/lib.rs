@@ -11,6 +11,7 @@ pub mod replay;
 mod saturation;
 pub mod snapshots;
 pub mod store;
+mod store_engine;
 mod swap;
 
 use std::time::Duration;

@@ -32,6 +32,8 @@ fn store_errors() -> Vec<StoreError> {
         StoreError::Database(sqlx::Error::PoolTimedOut),
         StoreError::Database(sqlx::Error::RowNotFound),
         StoreError::Busy("a lock stayed held".into()),
+        StoreError::Sqlite(rusqlite::Error::InvalidQuery),
+        StoreError::Bug("a read panicked".into()),
         StoreError::Migration(sqlx::migrate::MigrateError::VersionMissing(1)),
         StoreError::GenerationRetired { handler: "h".into(), generation: 1 },
         StoreError::CheckpointMoved { name: "c".into(), expected: 1, actual: 2 },
@@ -48,6 +50,8 @@ fn store_errors() -> Vec<StoreError> {
             | StoreError::NewerSchema { .. }
             | StoreError::BadUrl(_)
             | StoreError::Database(_)
+            | StoreError::Sqlite(_)
+            | StoreError::Bug(_)
             | StoreError::Busy(_)
             | StoreError::Migration(_)
             | StoreError::GenerationRetired { .. }

@@ -40,6 +40,31 @@ fn engine_fingerprint(engine: &Engine) -> u64 {
     hasher.finish()
 }
 
+/// Where the compiled code of the component with `hash` is cached for
+/// `engine`; `None` for a hash that is not 64 hex digits, which cannot name
+/// a file of this cache (a store row is input like any other).
+fn entry_path(engine: &Engine, directory: &Path, hash: &str) -> Option<PathBuf> {
+    let is_hash = hash.len() == 64 && hash.bytes().all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
+    is_hash.then(|| directory.join(format!("{hash}-{:016x}.cwasm", engine_fingerprint(engine))))
+}
+
+/// The cached compiled code of the component with `hash`, without its
+/// bytes: `None` when the cache has no readable entry for it.
+pub fn cached(engine: &Engine, cache_directory: Option<&Path>, hash: &str) -> Option<Component> {
+    let path = entry_path(engine, cache_directory?, hash)?;
+    if !path.exists() {
+        return None;
+    }
+    // Safety: as in `compile`, only this module writes the cache's files.
+    match unsafe { Component::deserialize_file(engine, &path) } {
+        Ok(component) => Some(component),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), "ignoring an unreadable compile cache entry: {error:#}");
+            None
+        }
+    }
+}
+
 pub fn compile(
     engine: &Engine,
     cache_directory: Option<&Path>,
@@ -50,7 +75,7 @@ pub fn compile(
         let component = Component::from_binary(engine, bytes).map_err(|error| PluginLoadError::NotAComponent(format!("{error:#}")))?;
         return Ok((component, CompileSource::Compiled));
     };
-    let path = directory.join(format!("{hash}-{:016x}.cwasm", engine_fingerprint(engine)));
+    let path = entry_path(engine, directory, hash).expect("content_hash gives 64 hex digits");
     if path.exists() {
         // Safety: only this module writes into the cache directory, and it
         // writes only what `Component::serialize` produced for this engine.

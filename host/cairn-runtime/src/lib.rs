@@ -132,6 +132,21 @@ impl PluginRuntime {
         let content_hash = content_hash(bytes);
         let (component, compile_source) =
             cache::compile(&self.engine, self.config.cache_directory.as_deref(), bytes, &content_hash)?;
+        self.inspect(component, content_hash, compile_source)
+    }
+
+    /// The plugin whose component has `content_hash`, from the compile
+    /// cache alone, without reading its bytes: `None` when the cache lacks
+    /// it, and the caller then reads the bytes and calls [`compile`](Self::compile).
+    /// Loading from the registry goes this way first, so a process that
+    /// starts with a warm cache never reads an 18 MB component from the store.
+    pub fn compile_from_cache(&self, content_hash: &str) -> Option<Result<CompiledPlugin, PluginLoadError>> {
+        let component = cache::cached(&self.engine, self.config.cache_directory.as_deref(), content_hash)?;
+        Some(self.inspect(component, content_hash.to_owned(), CompileSource::Cache))
+    }
+
+    /// Checks which world a compiled component exports and what it imports.
+    fn inspect(&self, component: Component, content_hash: String, compile_source: CompileSource) -> Result<CompiledPlugin, PluginLoadError> {
         let component_type = component.component_type();
         let exports: Vec<String> = component_type.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
         let (kind, contract) = match bindings::exported_worlds(&exports).as_slice() {

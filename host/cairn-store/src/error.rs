@@ -30,6 +30,14 @@ pub enum StoreError {
     #[error("store query failed: {0}")]
     Database(sqlx::Error),
 
+    #[error("SQLite store query failed: {0}")]
+    Sqlite(rusqlite::Error),
+
+    /// The store's own code failed (a panic in a read or in the writer);
+    /// the log holds the panic's message.
+    #[error("the store failed unexpectedly: {0}; this is a bug in cairn, and the log says where")]
+    Bug(String),
+
     #[error("the store is busy: {0}; nothing of this request was written, so retry it")]
     Busy(String),
 
@@ -74,6 +82,26 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// SQLite's refusals for a file locked longer than the busy timeout become
+/// [`StoreError::Busy`]; a full disk or an unreadable file become
+/// [`StoreError::Unreachable`], naming what to check.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match error.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                StoreError::Busy("another process held the SQLite file's write lock longer than the 10 s busy timeout".to_owned())
+            }
+            Some(ErrorCode::DiskFull) => StoreError::Unreachable { url: "the SQLite store".to_owned(), reason: "the disk is full; free space and retry".to_owned() },
+            Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::SystemIoFailure) => StoreError::Unreachable {
+                url: "the SQLite store".to_owned(),
+                reason: format!("{error} (does the directory exist, and may cairn write the file and its -wal and -shm files?)"),
+            },
+            _ => StoreError::Sqlite(error),
+        }
+    }
+}
+
 impl cairn_event::Classified for StoreError {
     fn kind(&self) -> cairn_event::ErrorKind {
         use cairn_event::ErrorKind;
@@ -86,7 +114,7 @@ impl cairn_event::Classified for StoreError {
             StoreError::NewerSchema { .. } | StoreError::RegistryRefused(_) => ErrorKind::Refused,
             StoreError::Unreachable { .. } | StoreError::Busy(_) => ErrorKind::Unavailable,
             StoreError::Database(error) if is_unavailable(error) => ErrorKind::Unavailable,
-            StoreError::Database(_) | StoreError::Migration(_) | StoreError::CorruptRow(_) => ErrorKind::Internal,
+            StoreError::Database(_) | StoreError::Sqlite(_) | StoreError::Bug(_) | StoreError::Migration(_) | StoreError::CorruptRow(_) => ErrorKind::Internal,
         }
     }
 }

@@ -25,12 +25,6 @@ pub(crate) struct AppendPlan {
     pub outcome: AppendOutcome,
 }
 
-impl AppendPlan {
-    pub fn new_head_position(&self) -> Option<u64> {
-        self.new_rows.last().map(|row| row.global_position)
-    }
-}
-
 /// The streams whose current version the backend must read: those the
 /// events go to, and those an expectation names without events (a
 /// precondition: "append these only if that stream is at version N").
@@ -278,7 +272,7 @@ mod tests {
                         next_version[*stream as usize] += 1;
                         prop_assert_eq!(row.stream_version, next_version[*stream as usize]);
                     }
-                    prop_assert_eq!(plan.new_head_position(), Some(head + events.len() as u64));
+                    prop_assert_eq!(plan.new_rows.last().map(|row| row.global_position), Some(head + events.len() as u64));
                 }
             }
         }

@@ -189,8 +189,7 @@ async fn break_snapshot_table(test_store: &crate::support::TestStore) {
     use sqlx::Connection;
     match &test_store.url {
         cairn::store::StoreUrl::Sqlite { path } => {
-            let mut connection = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
-            sqlx::query("DROP TABLE cairn_snapshots").execute(&mut connection).await.unwrap();
+            rusqlite::Connection::open(path).unwrap().execute_batch("DROP TABLE cairn_snapshots").unwrap();
         }
         cairn::store::StoreUrl::Postgres { url, schema } => {
             let mut connection = sqlx::PgConnection::connect(url).await.unwrap();

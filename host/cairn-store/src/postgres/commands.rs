@@ -45,8 +45,7 @@ impl CommandRecordStore for Backend {
     }
 
     async fn record_command(&self, record: &CommandRecord) -> Result<Option<CommandRecord>, StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        sqlx::query(include_str!("../../queries/postgres/lock_log_head.sql")).fetch_one(&mut *transaction).await?;
+        let mut transaction = self.pool.begin_with(include_str!("../../queries/postgres/lock_log_head.sql")).await?;
         if let Some(earlier) = read_record(&mut transaction, &record.mark.command_id).await? {
             return Ok(Some(earlier));
         }

@@ -9,12 +9,12 @@
 mod checkpoints;
 mod commands;
 mod dead_letters;
+mod group_commit;
 mod plugin_catalog;
 mod read_models;
 mod replay_jobs;
 mod snapshots;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -27,9 +27,8 @@ use uuid::Uuid;
 
 use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
-use super::plan::{caller_ids, plan_append, streams_of, StoreView};
 use super::{
-    CommandAppend, CommandMark, CommandRecord,
+    CommandAppend, CommandMark,
     validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StoreUrl,
     StreamRange,
 };
@@ -44,6 +43,7 @@ pub struct PostgresStore {
     notify_channel: String,
     head: HeadWatch,
     listener_started: OnceCell<()>,
+    appends: tokio::sync::mpsc::Sender<group_commit::PendingAppend>,
 }
 
 impl PostgresStore {
@@ -101,13 +101,10 @@ impl PostgresStore {
         let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/head_position.sql"))
             .fetch_one(&pool)
             .await?;
-        Ok(Self {
-            pool,
-            limits,
-            notify_channel: format!("cairn_events_{}", schema.as_deref().unwrap_or("default")),
-            head: HeadWatch::new(head as u64),
-            listener_started: OnceCell::new(),
-        })
+        let notify_channel = format!("cairn_events_{}", schema.as_deref().unwrap_or("default"));
+        let head = HeadWatch::new(head as u64);
+        let appends = group_commit::GroupWriter { pool: pool.clone(), notify_channel: notify_channel.clone(), head: head.clone() }.spawn();
+        Ok(Self { pool, limits, notify_channel, head, listener_started: OnceCell::new(), appends })
     }
 
     /// Forwards commit notifications from other processes into `head_sender`.
@@ -131,81 +128,22 @@ impl PostgresStore {
             .await;
     }
 
-    /// An append, and with it the record of the command that decided it.
+    /// An append through the group writer, with the record of the command
+    /// that decided it.
     async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
         let started = std::time::Instant::now();
         validate_append(&request, &self.limits)?;
-        let mut transaction = self.pool.begin().await?;
-        let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/lock_log_head.sql"))
-            .fetch_one(&mut *transaction)
-            .await?;
-        // Read under the head's lock, so a duplicate that committed first is seen.
-        if let Some(command) = &command {
-            if let Some(earlier) = commands::read_record(&mut transaction, &command.command_id).await? {
-                return Ok(CommandAppend::AlreadyRecorded(earlier));
-            }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || StoreError::Unreachable { url: "the PostgreSQL store".to_owned(), reason: "the store's writer has stopped; restart cairn".to_owned() };
+        self.appends.send(group_commit::PendingAppend { request, command, reply }).await.map_err(|_| stopped())?;
+        let appended = answer.await.map_err(|_| StoreError::Unreachable {
+            url: "the PostgreSQL store".to_owned(),
+            reason: "the writer failed while writing this append (the log says why), so it may or may not be stored; read the stream, or re-send it with the same event ids, which is safe".to_owned(),
+        })??;
+        if let CommandAppend::Appended(outcome) = &appended {
+            crate::telemetry::appended(outcome, started);
         }
-        let view = Self::read_view(&mut transaction, &request, head).await?;
-        let plan = plan_append(request, view)?;
-        if let Some(new_head) = plan.new_head_position() {
-            insert_rows(&mut transaction, include_str!("../../queries/postgres/insert_events.sql"), &plan.new_rows)
-                .await?;
-            sqlx::query(include_str!("../../queries/postgres/advance_log_head.sql"))
-                .bind(new_head as i64)
-                .execute(&mut *transaction)
-                .await?;
-            sqlx::query(include_str!("../../queries/postgres/notify_append.sql"))
-                .bind(&self.notify_channel)
-                .bind(new_head.to_string())
-                .execute(&mut *transaction)
-                .await?;
-        }
-        if let Some(record) = command.and_then(|command| CommandRecord::of_append(command, &plan.outcome, cairn_event::time::now_micros())) {
-            commands::insert_record(&mut transaction, &record).await?;
-        }
-        transaction.commit().await?;
-        if let Some(head) = plan.new_head_position() {
-            self.head.publish(head);
-        }
-        crate::telemetry::appended(&plan.outcome, started);
-        Ok(CommandAppend::Appended(plan.outcome))
-    }
-
-    async fn read_view(
-        connection: &mut sqlx::PgConnection,
-        request: &AppendRequest,
-        head_position: i64,
-    ) -> Result<StoreView, StoreError> {
-        let ids = caller_ids(request);
-        let mut existing_by_id = HashMap::new();
-        if !ids.is_empty() {
-            let rows = sqlx::query(include_str!("../../queries/postgres/events_by_ids.sql"))
-                .bind(&ids)
-                .fetch_all(&mut *connection)
-                .await?;
-            for row in rows {
-                let event = decode_row(&row)?;
-                existing_by_id.insert(event.id, event);
-            }
-        }
-        let streams = streams_of(request);
-        let aggregate_types: Vec<&str> = streams.iter().map(|stream| stream.aggregate_type.as_str()).collect();
-        let aggregate_ids: Vec<&str> = streams.iter().map(|stream| stream.aggregate_id.as_str()).collect();
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(include_str!("../../queries/postgres/stream_versions.sql"))
-            .bind(&aggregate_types)
-            .bind(&aggregate_ids)
-            .fetch_all(&mut *connection)
-            .await?;
-        let stream_versions = rows
-            .into_iter()
-            .map(|(aggregate_type, aggregate_id, version)| (StreamId::new(aggregate_type, aggregate_id), version as u64))
-            .collect();
-        Ok(StoreView {
-            head_position: head_position as u64,
-            stream_versions,
-            existing_by_id,
-            now: cairn_event::time::now_micros(),
-        })
+        Ok(appended)
     }
 }
 
@@ -312,32 +250,26 @@ impl<'a> InsertColumns<'a> {
     }
 }
 
-/// Inserts `rows` as they are with one UNNEST statement; the caller owns the transaction.
-pub(crate) async fn insert_rows(
-    connection: &mut sqlx::PgConnection,
-    sql: &'static str,
-    rows: &[RecordedEvent],
-) -> Result<(), sqlx::Error> {
-    let columns = InsertColumns::of(rows);
-    sqlx::query(sql)
-        .bind(&columns.positions)
-        .bind(&columns.ids)
-        .bind(&columns.aggregate_types)
-        .bind(&columns.aggregate_ids)
-        .bind(&columns.stream_versions)
-        .bind(&columns.event_types)
-        .bind(&columns.schema_versions)
-        .bind(&columns.timestamps)
-        .bind(&columns.recorded_ats)
-        .bind(&columns.payloads)
-        .bind(&columns.metadatas)
-        .bind(&columns.correlation_ids)
-        .bind(&columns.causation_ids)
-        .bind(&columns.user_ids)
-        .bind(&columns.sources)
-        .execute(connection)
-        .await?;
-    Ok(())
+impl<'a> InsertColumns<'a> {
+    /// Binds the fifteen column arrays, in the order of the insert's UNNEST.
+    fn bind(&'a self, query: sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments>) -> sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(&self.positions)
+            .bind(&self.ids)
+            .bind(&self.aggregate_types)
+            .bind(&self.aggregate_ids)
+            .bind(&self.stream_versions)
+            .bind(&self.event_types)
+            .bind(&self.schema_versions)
+            .bind(&self.timestamps)
+            .bind(&self.recorded_ats)
+            .bind(&self.payloads)
+            .bind(&self.metadatas)
+            .bind(&self.correlation_ids)
+            .bind(&self.causation_ids)
+            .bind(&self.user_ids)
+            .bind(&self.sources)
+    }
 }
 
 #[async_trait]

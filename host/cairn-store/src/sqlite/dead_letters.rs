@@ -2,73 +2,93 @@
 //! `read_models.rs`.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::read_models::query_file;
-use super::SqliteStore as Backend;
+use super::{query_file, to_sql_limit, SqliteStore as Backend};
 use crate::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, StoreError};
 use cairn_event::time::micros_to_datetime;
 
-fn decode_dead_letter(row: &SqliteRow) -> Result<DeadLetter, StoreError> {
-    let event_id: String = row.try_get(5)?;
-    Ok(DeadLetter {
-        id: row.try_get(0)?,
-        handler: row.try_get(1)?,
-        generation: row.try_get::<i64, _>(2)? as u64,
-        aggregate_type: row.try_get(3)?,
-        aggregate_id: row.try_get(4)?,
-        event_id: event_id.parse().map_err(|error| StoreError::CorruptRow(format!("dead letter event id is not a UUID: {error}")))?,
-        global_position: row.try_get::<i64, _>(6)? as u64,
-        event_type: row.try_get(7)?,
-        status: DeadLetterStatus::parse(row.try_get(8)?)?,
-        error: row.try_get(9)?,
-        attempts: row.try_get::<i64, _>(10)? as u32,
-        created_at: micros_to_datetime(row.try_get(11)?),
-        updated_at: micros_to_datetime(row.try_get(12)?),
-    })
+/// Decodes a dead letter; a row that breaks the table's rules is a
+/// [`StoreError::CorruptRow`], inside the row's result.
+fn decode_dead_letter(row: &Row<'_>) -> rusqlite::Result<Result<DeadLetter, StoreError>> {
+    let event_id: String = row.get(5)?;
+    let status: String = row.get(8)?;
+    let (event_id, status) = match (event_id.parse(), DeadLetterStatus::parse(&status)) {
+        (Ok(event_id), Ok(status)) => (event_id, status),
+        (Err(error), _) => return Ok(Err(StoreError::CorruptRow(format!("dead letter event id is not a UUID: {error}")))),
+        (_, Err(error)) => return Ok(Err(error)),
+    };
+    Ok(Ok(DeadLetter {
+        id: row.get(0)?,
+        handler: row.get(1)?,
+        generation: row.get::<_, i64>(2)? as u64,
+        aggregate_type: row.get(3)?,
+        aggregate_id: row.get(4)?,
+        event_id,
+        global_position: row.get::<_, i64>(6)? as u64,
+        event_type: row.get(7)?,
+        status,
+        error: row.get(9)?,
+        attempts: row.get::<_, i64>(10)? as u32,
+        created_at: micros_to_datetime(row.get(11)?),
+        updated_at: micros_to_datetime(row.get(12)?),
+    }))
+}
+
+fn query_dead_letters(connection: &Connection, sql: &str, parameters: impl rusqlite::Params) -> Result<Vec<DeadLetter>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(parameters)?;
+    let mut letters = Vec::new();
+    while let Some(row) = rows.next()? {
+        letters.push(decode_dead_letter(row)??);
+    }
+    Ok(letters)
 }
 
 #[async_trait]
 impl DeadLetterStore for Backend {
     async fn dead_letters(&self, handler: Option<&str>, include_parked: bool, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        let rows = sqlx::query(query_file!("dead_letters"))
-            .bind(handler)
-            .bind(include_parked)
-            .bind(limit.min(i64::MAX as usize) as i64)
-            .fetch_all(&self.read_pool)
-            .await?;
-        rows.iter().map(decode_dead_letter).collect()
+        let handler = handler.map(str::to_owned);
+        self.database
+            .read(move |connection| query_dead_letters(connection, query_file!("dead_letters"), rusqlite::params![handler, include_parked, to_sql_limit(limit)]))
+            .await
     }
 
     async fn dead_letter(&self, id: i64) -> Result<Option<DeadLetter>, StoreError> {
-        let row = sqlx::query(query_file!("dead_letter_get")).bind(id).fetch_optional(&self.read_pool).await?;
-        row.as_ref().map(decode_dead_letter).transpose()
+        self.database
+            .read(move |connection| connection.prepare_cached(query_file!("dead_letter_get"))?.query_row([id], decode_dead_letter).optional()?.transpose())
+            .await
     }
 
     async fn dead_letter_counts(&self) -> Result<Vec<DeadLetterCounts>, StoreError> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(query_file!("dead_letter_counts")).fetch_all(&self.read_pool).await?;
-        Ok(rows.into_iter().map(|(handler, failed, parked)| DeadLetterCounts { handler, failed: failed as u64, parked: parked as u64 }).collect())
+        self.database
+            .read(|connection| {
+                let mut statement = connection.prepare_cached(query_file!("dead_letter_counts"))?;
+                let rows = statement.query_map([], |row| {
+                    Ok(DeadLetterCounts { handler: row.get(0)?, failed: row.get::<_, i64>(1)? as u64, parked: row.get::<_, i64>(2)? as u64 })
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
     }
 
-    async fn dead_letters_of_stream(
-        &self,
-        handler: &str,
-        generation: u64,
-        aggregate_type: &str,
-        aggregate_id: &str,
-    ) -> Result<Vec<DeadLetter>, StoreError> {
-        let rows = sqlx::query(query_file!("dead_letters_of_stream"))
-            .bind(handler)
-            .bind(generation as i64)
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .fetch_all(&self.read_pool)
-            .await?;
-        rows.iter().map(decode_dead_letter).collect()
+    async fn dead_letters_of_stream(&self, handler: &str, generation: u64, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<DeadLetter>, StoreError> {
+        let (handler, aggregate_type, aggregate_id) = (handler.to_owned(), aggregate_type.to_owned(), aggregate_id.to_owned());
+        self.database
+            .read(move |connection| {
+                query_dead_letters(connection, query_file!("dead_letters_of_stream"), rusqlite::params![handler, generation as i64, aggregate_type, aggregate_id])
+            })
+            .await
     }
 
     async fn parked_streams(&self, handler: &str, generation: u64) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(query_file!("parked_streams")).bind(handler).bind(generation as i64).fetch_all(&self.read_pool).await?)
+        let handler = handler.to_owned();
+        self.database
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(query_file!("parked_streams"))?;
+                let rows = statement.query_map(rusqlite::params![handler, generation as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
     }
 }

@@ -1,30 +1,48 @@
 //! Replay jobs on SQLite.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::{OptionalExtension, Row};
 use uuid::Uuid;
 
-use super::read_models::query_file;
-use super::SqliteStore as Backend;
+use super::{query_file, to_sql_limit, SqliteStore as Backend};
 use crate::{JobStatus, ReplayJobRecord, ReplayJobStore, StoreError};
 use cairn_event::time::micros_to_datetime;
 
-fn decode_job(row: &SqliteRow) -> Result<ReplayJobRecord, StoreError> {
-    let id: String = row.try_get(0)?;
-    let handlers: String = row.try_get(1)?;
+/// The job's columns, checked after the row is read.
+struct JobRow {
+    id: String,
+    handlers: String,
+    status: String,
+    record: ReplayJobRecord,
+}
+
+fn read_job(row: &Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        id: row.get(0)?,
+        handlers: row.get(1)?,
+        status: row.get(3)?,
+        record: ReplayJobRecord {
+            id: Uuid::nil(),
+            handlers: Vec::new(),
+            request: row.get(2)?,
+            status: JobStatus::Running,
+            position: row.get::<_, i64>(4)? as u64,
+            head: row.get::<_, i64>(5)? as u64,
+            result: row.get(6)?,
+            error: row.get(7)?,
+            started_at: micros_to_datetime(row.get(8)?),
+            updated_at: micros_to_datetime(row.get(9)?),
+            finished_at: row.get::<_, Option<i64>>(10)?.map(micros_to_datetime),
+        },
+    })
+}
+
+fn decode_job(row: JobRow) -> Result<ReplayJobRecord, StoreError> {
     Ok(ReplayJobRecord {
-        id: id.parse().map_err(|error| StoreError::CorruptRow(format!("replay job id is not a UUID: {error}")))?,
-        handlers: serde_json::from_str(&handlers).map_err(|error| StoreError::CorruptRow(format!("replay job handlers: {error}")))?,
-        request: row.try_get(2)?,
-        status: JobStatus::parse(row.try_get(3)?)?,
-        position: row.try_get::<i64, _>(4)? as u64,
-        head: row.try_get::<i64, _>(5)? as u64,
-        result: row.try_get(6)?,
-        error: row.try_get(7)?,
-        started_at: micros_to_datetime(row.try_get(8)?),
-        updated_at: micros_to_datetime(row.try_get(9)?),
-        finished_at: row.try_get::<Option<i64>, _>(10)?.map(micros_to_datetime),
+        id: row.id.parse().map_err(|error| StoreError::CorruptRow(format!("replay job id is not a UUID: {error}")))?,
+        handlers: serde_json::from_str(&row.handlers).map_err(|error| StoreError::CorruptRow(format!("replay job handlers: {error}")))?,
+        status: JobStatus::parse(&row.status)?,
+        ..row.record
     })
 }
 
@@ -32,47 +50,64 @@ fn decode_job(row: &SqliteRow) -> Result<ReplayJobRecord, StoreError> {
 impl ReplayJobStore for Backend {
     async fn create_replay_job(&self, id: Uuid, handlers: &[String], request: &str, head: u64) -> Result<(), StoreError> {
         let handlers = serde_json::to_string(handlers).expect("strings serialise");
-        sqlx::query(query_file!("replay_job_insert"))
-            .bind(id.to_string())
-            .bind(handlers)
-            .bind(request)
-            .bind(head as i64)
-            .bind(cairn_event::time::now_micros().timestamp_micros())
-            .execute(&self.write_pool)
-            .await?;
-        Ok(())
+        let request = request.to_owned();
+        self.database
+            .write(move |connection| {
+                connection.prepare_cached(query_file!("replay_job_insert"))?.execute(rusqlite::params![
+                    id.to_string(),
+                    handlers,
+                    request,
+                    head as i64,
+                    cairn_event::time::now_micros().timestamp_micros()
+                ])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn report_replay_progress(&self, id: Uuid, position: u64, head: u64) -> Result<(), StoreError> {
-        sqlx::query(query_file!("replay_job_progress"))
-            .bind(id.to_string())
-            .bind(position as i64)
-            .bind(head as i64)
-            .bind(cairn_event::time::now_micros().timestamp_micros())
-            .execute(&self.write_pool)
-            .await?;
-        Ok(())
+        self.database
+            .write(move |connection| {
+                connection.prepare_cached(query_file!("replay_job_progress"))?.execute(rusqlite::params![
+                    id.to_string(),
+                    position as i64,
+                    head as i64,
+                    cairn_event::time::now_micros().timestamp_micros()
+                ])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn finish_replay_job(&self, id: Uuid, status: JobStatus, result: Option<&str>, error: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query(query_file!("replay_job_finish"))
-            .bind(id.to_string())
-            .bind(status.as_str())
-            .bind(result)
-            .bind(error)
-            .bind(cairn_event::time::now_micros().timestamp_micros())
-            .execute(&self.write_pool)
-            .await?;
-        Ok(())
+        let (result, error) = (result.map(str::to_owned), error.map(str::to_owned));
+        self.database
+            .write(move |connection| {
+                connection.prepare_cached(query_file!("replay_job_finish"))?.execute(rusqlite::params![
+                    id.to_string(),
+                    status.as_str(),
+                    result,
+                    error,
+                    cairn_event::time::now_micros().timestamp_micros()
+                ])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn replay_jobs(&self, limit: usize) -> Result<Vec<ReplayJobRecord>, StoreError> {
-        let rows = sqlx::query(query_file!("replay_jobs")).bind(limit.min(i64::MAX as usize) as i64).fetch_all(&self.read_pool).await?;
-        rows.iter().map(decode_job).collect()
+        self.database
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(query_file!("replay_jobs"))?;
+                let rows = statement.query_map([to_sql_limit(limit)], read_job)?.collect::<Result<Vec<_>, _>>()?;
+                rows.into_iter().map(decode_job).collect()
+            })
+            .await
     }
 
     async fn replay_job(&self, id: Uuid) -> Result<Option<ReplayJobRecord>, StoreError> {
-        let row = sqlx::query(query_file!("replay_job_get")).bind(id.to_string()).fetch_optional(&self.read_pool).await?;
-        row.as_ref().map(decode_job).transpose()
+        self.database
+            .read(move |connection| connection.prepare_cached(query_file!("replay_job_get"))?.query_row([id.to_string()], read_job).optional()?.map(decode_job).transpose())
+            .await
     }
 }

@@ -1,67 +1,70 @@
 //! Snapshots on SQLite.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
+use rusqlite::{Row, TransactionBehavior};
 
-use super::SqliteStore as Backend;
-use cairn_event::StreamId;
+use super::{query_file, to_sql_limit, SqliteStore as Backend};
 use crate::{NewSnapshot, SnapshotRecord, SnapshotStore, StoreError};
+use cairn_event::StreamId;
 
 #[async_trait]
 impl SnapshotStore for Backend {
     async fn save_snapshot(&self, snapshot: &NewSnapshot, keep: usize) -> Result<(), StoreError> {
-        let mut transaction = self.write_pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query(include_str!("../../queries/sqlite/snapshot_upsert.sql"))
-            .bind(&snapshot.stream.aggregate_type)
-            .bind(&snapshot.stream.aggregate_id)
-            .bind(snapshot.stream_version as i64)
-            .bind(&snapshot.state)
-            .bind(&snapshot.plugin_content_hash)
-            .bind(&snapshot.state_version)
-            .bind(cairn_event::time::now_micros().timestamp_micros())
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query(include_str!("../../queries/sqlite/snapshot_prune.sql"))
-            .bind(&snapshot.stream.aggregate_type)
-            .bind(&snapshot.stream.aggregate_id)
-            .bind(keep.max(1) as i64)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        Ok(())
+        let snapshot = snapshot.clone();
+        self.database
+            .write(move |connection| {
+                let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let stream = &snapshot.stream;
+                transaction.prepare_cached(query_file!("snapshot_upsert"))?.execute(rusqlite::params![
+                    stream.aggregate_type,
+                    stream.aggregate_id,
+                    snapshot.stream_version as i64,
+                    snapshot.state,
+                    snapshot.plugin_content_hash,
+                    snapshot.state_version,
+                    cairn_event::time::now_micros().timestamp_micros()
+                ])?;
+                transaction.prepare_cached(query_file!("snapshot_prune"))?.execute(rusqlite::params![
+                    stream.aggregate_type,
+                    stream.aggregate_id,
+                    keep.max(1) as i64
+                ])?;
+                transaction.commit()?;
+                Ok(())
+            })
+            .await
     }
 
     async fn snapshots(&self, stream: &StreamId, at_or_below: u64, limit: usize) -> Result<Vec<SnapshotRecord>, StoreError> {
-        let rows = sqlx::query(include_str!("../../queries/sqlite/snapshots_of_stream.sql"))
-            .bind(&stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(at_or_below.min(i64::MAX as u64) as i64)
-            .bind(limit as i64)
-            .fetch_all(&self.read_pool)
-            .await?;
-        rows.iter().map(decode_snapshot).collect()
+        let stream = stream.clone();
+        self.database
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(query_file!("snapshots_of_stream"))?;
+                let rows = statement.query_map(
+                    rusqlite::params![stream.aggregate_type, stream.aggregate_id, at_or_below.min(i64::MAX as u64) as i64, to_sql_limit(limit)],
+                    decode_snapshot,
+                )?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
     }
 
     async fn delete_snapshots(&self, aggregate_type: &str, aggregate_id: Option<&str>) -> Result<u64, StoreError> {
-        let deleted = sqlx::query(include_str!("../../queries/sqlite/snapshot_delete.sql"))
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .execute(&self.write_pool)
-            .await?
-            .rows_affected();
-        Ok(deleted)
+        let (aggregate_type, aggregate_id) = (aggregate_type.to_owned(), aggregate_id.map(str::to_owned));
+        self.database
+            .write(move |connection| Ok(connection.prepare_cached(query_file!("snapshot_delete"))?.execute(rusqlite::params![aggregate_type, aggregate_id])? as u64))
+            .await
     }
 }
 
-fn decode_snapshot(row: &SqliteRow) -> Result<SnapshotRecord, StoreError> {
+fn decode_snapshot(row: &Row<'_>) -> rusqlite::Result<SnapshotRecord> {
     Ok(SnapshotRecord {
-        aggregate_type: row.try_get(0)?,
-        aggregate_id: row.try_get(1)?,
-        stream_version: row.try_get::<i64, _>(2)? as u64,
-        state: row.try_get(3)?,
-        plugin_content_hash: row.try_get(4)?,
-        state_version: row.try_get(5)?,
-        created_at: cairn_event::time::micros_to_datetime(row.try_get(6)?),
+        aggregate_type: row.get(0)?,
+        aggregate_id: row.get(1)?,
+        stream_version: row.get::<_, i64>(2)? as u64,
+        state: row.get(3)?,
+        plugin_content_hash: row.get(4)?,
+        state_version: row.get(5)?,
+        created_at: cairn_event::time::micros_to_datetime(row.get(6)?),
     })
 }

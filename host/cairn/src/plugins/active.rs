@@ -308,16 +308,27 @@ impl PluginHost {
                 if let Err(reason) = &entry.description {
                     return Err(reason.clone());
                 }
-                let bytes = match self.store.plugin_component(&record.name, record.version).await {
-                    Ok(Some(bytes)) => bytes,
-                    Ok(None) => return Err("its component is no longer in the registry".to_owned()),
-                    Err(error) => return Err(error.to_string()),
+                let started = std::time::Instant::now();
+                // The catalog row's hash finds the compiled code in the
+                // cache; only on a miss are the component's bytes read.
+                let runtime = self.runtime.clone();
+                let hash = record.content_hash.clone();
+                let cached = tokio::task::spawn_blocking(move || runtime.compile_from_cache(&hash)).await.ok().flatten();
+                let source = match cached {
+                    Some(Ok(compiled)) => ComponentSource::Cached(compiled),
+                    _ => match self.store.plugin_component(&record.name, record.version).await {
+                        Ok(Some(bytes)) => ComponentSource::Bytes(bytes),
+                        Ok(None) => return Err("its component is no longer in the registry".to_owned()),
+                        Err(error) => return Err(error.to_string()),
+                    },
                 };
                 let runtime = self.runtime.clone();
                 let name = record.name.clone();
-                let started = std::time::Instant::now();
                 let result = tokio::task::spawn_blocking(move || {
-                    let compiled = runtime.compile(&bytes).map_err(|error| error.to_string())?;
+                    let compiled = match source {
+                        ComponentSource::Bytes(bytes) => runtime.compile(&bytes).map_err(|error| error.to_string())?,
+                        ComponentSource::Cached(compiled) => compiled,
+                    };
                     let source = compiled.compile_source;
                     runtime.load(&name, &compiled).map(|loaded| (loaded, source)).map_err(|error| error.to_string())
                 })
@@ -349,4 +360,11 @@ impl PluginHost {
     fn unloadable(&self, entry: &ActiveEntry, reason: String) -> PluginHostError {
         PluginHostError::Unloadable { name: entry.record.name.clone(), version: entry.record.version, reason }
     }
+}
+
+/// Where a plugin being loaded comes from: the compile cache, found by the
+/// catalog's hash, or the component's bytes read from the store.
+enum ComponentSource {
+    Cached(cairn_runtime::CompiledPlugin),
+    Bytes(Vec<u8>),
 }

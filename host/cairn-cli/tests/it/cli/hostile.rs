@@ -143,7 +143,9 @@ fn a_handler_over_the_read_model_write_limit_is_dead_lettered_naming_the_limit()
     for event_type in ["Before", "Flood", "After"] {
         assert_exit(&cairn.run(&["append", "tide", event_type.to_lowercase().as_str(), event_type, "{}"]), 0);
     }
-    let replayed = cairn.run(&["replay", "--handler", "flood", "--max-retries", "0", "--json"]);
+    // The flood takes a while to build; a generous CPU limit keeps a busy
+    // machine from failing it on time instead of on the write limit.
+    let replayed = cairn.run(&["--plugin-time-limit-ms", "20000", "replay", "--handler", "flood", "--max-retries", "0", "--json"]);
     assert_exit(&replayed, 0);
     let letters = json_lines(&cairn.run(&["dead-letter", "list", "--json"]));
     assert_eq!(letters.len(), 1, "{letters:?}");

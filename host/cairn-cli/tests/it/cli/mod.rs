@@ -10,6 +10,7 @@
 //! - `commands_once`: command ids run once, however their runs race.
 
 mod commands_once;
+mod crash;
 mod migrators;
 mod durability;
 mod healing;

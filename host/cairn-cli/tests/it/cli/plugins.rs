@@ -375,3 +375,23 @@ fn the_plugin_templates_of_every_language_load_and_work() {
     let count = cairn.run(&["read-model", "get", "event-type-counts", "counts", "Added"]);
     assert_eq!(String::from_utf8(count.stdout).unwrap().trim(), "2", "both counters recorded one Added event");
 }
+
+/// A process whose compile cache holds a plugin finds it by the catalog's
+/// content hash and never reads the component from the store: with the
+/// stored bytes damaged, commands still run from a warm cache, and without
+/// the cache the damage is named.
+#[test]
+fn a_warm_compile_cache_loads_a_plugin_without_reading_its_component() {
+    let cairn = Cairn::with_sqlite();
+    assert_exit(&cairn.run(&["plugin", "add", &path_text("bank-account")]), 0);
+    assert_exit(&cairn.run(&["exec", "bank-account", "acc-1", "Open", r#"{"owner":"Ann"}"#]), 0);
+    let database = rusqlite::Connection::open(cairn.directory().join("cairn.db")).unwrap();
+    database.execute_batch("UPDATE cairn_plugins SET component = x'0061736d0d000100'").unwrap();
+    assert_exit(&cairn.run(&["exec", "bank-account", "acc-1", "Deposit", r#"{"amount":5}"#]), 0);
+    let empty_cache = cairn.directory().join("empty-cache");
+    let cold = cairn.command().env("CAIRN_CACHE_DIR", &empty_cache).args(["exec", "bank-account", "acc-1", "Deposit", r#"{"amount":5}"#]).output().unwrap();
+    assert_ne!(cold.status.code(), Some(0), "the damaged component cannot load without the cache");
+    assert!(stderr(&cold).contains("bank-account"), "{}", stderr(&cold));
+    let state = json_lines(&cairn.run(&["state", "bank-account", "acc-1"]));
+    assert_eq!(state[0]["balance"], 5, "only the warm run deposited: {state:?}");
+}

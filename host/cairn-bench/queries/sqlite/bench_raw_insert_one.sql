@@ -1,3 +1,3 @@
--- Multi-row insert into the baseline table, like insert_events.sql.
+-- The engine-limit insert: one prepared single-row statement, run per row.
 INSERT INTO cairn_bench_raw (global_position, id, aggregate_type, aggregate_id, stream_version, event_type, schema_version, timestamp, recorded_at, payload, metadata, correlation_id, causation_id, user_id, source)
-VALUES {rows}
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)

@@ -1,1 +1,0 @@
-UPDATE cairn_log_head SET last_position = $1

@@ -1,0 +1,134 @@
+//! The SQLite connections, driven directly through rusqlite: one writer
+//! connection owned by a thread of its own (`group_commit.rs`), and a few
+//! read-only connections lent to blocking tasks.
+//!
+//! Why not an async driver: every row an async SQLite driver returns crosses
+//! from its worker thread to the task, and every statement is a round trip
+//! to that thread. Here a read runs start to end on one blocking thread and
+//! decodes rows straight into their final type, and an append group runs
+//! start to end on the writer's thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+use super::group_commit::{GroupWriter, PendingAppend};
+use crate::head::HeadWatch;
+use crate::{Durability, StoreError};
+
+/// Read connections open at most; reads beyond them wait for one.
+const READERS: usize = 4;
+/// Prepared statements each connection keeps (the query files, the insert
+/// chunks and the filtered log reads in use).
+const STATEMENT_CACHE: usize = 256;
+/// How long a statement waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Work for the writer's thread.
+pub(super) enum WriterJob {
+    /// An append; appends waiting together share one transaction.
+    Append(PendingAppend),
+    /// Any other write, run alone with the writer connection; it owns its
+    /// transaction and answers its caller itself.
+    Run(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
+pub(super) struct Database {
+    path: PathBuf,
+    jobs: mpsc::Sender<WriterJob>,
+    readers: Arc<Readers>,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+/// Opens a connection with the store's settings. `synchronous` applies to
+/// the connection that commits, so only the writer's matters.
+pub(crate) fn connect(path: &Path, durability: Durability, read_only: bool) -> Result<Connection, rusqlite::Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let journal: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !journal.eq_ignore_ascii_case("wal") {
+        tracing::warn!(journal, "SQLite refused WAL mode for this file (is it on a network file system?); readers will block the writer");
+    }
+    // FULL syncs every commit; NORMAL in WAL mode never corrupts the file,
+    // but a power cut may lose the last commits (`--durability`).
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    connection.execute_batch(&format!(
+        "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; PRAGMA query_only = {};",
+        if read_only { "ON" } else { "OFF" }
+    ))?;
+    Ok(connection)
+}
+
+impl Database {
+    /// Starts the writer's thread on `writer`, an open and migrated
+    /// connection.
+    pub fn start(path: &Path, writer: Connection, head: HeadWatch) -> Result<Self, StoreError> {
+        let jobs = GroupWriter::spawn(writer, head, format!("sqlite://{}", path.display()))?;
+        let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()), permits: Semaphore::new(READERS) });
+        Ok(Self { path: path.to_owned(), jobs, readers })
+    }
+
+    pub fn location(&self) -> String {
+        format!("sqlite://{}", self.path.display())
+    }
+
+    pub fn writer_stopped(&self) -> bool {
+        self.jobs.is_closed()
+    }
+
+    fn stopped(&self) -> StoreError {
+        StoreError::Unreachable { url: self.location(), reason: "the store's writer has stopped; restart cairn".to_owned() }
+    }
+
+    /// Queues an append for the writer.
+    pub async fn send_append(&self, append: PendingAppend) -> Result<(), StoreError> {
+        self.jobs.send(WriterJob::Append(append)).await.map_err(|_| self.stopped())
+    }
+
+    /// Runs `work` on the writer connection, serialized with appends and
+    /// every other write of this process. `work` opens and ends its own
+    /// transaction.
+    pub async fn write<T: Send + 'static>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = WriterJob::Run(Box::new(move |connection| {
+            let _ = reply.send(work(connection));
+        }));
+        self.jobs.send(job).await.map_err(|_| self.stopped())?;
+        answer.await.map_err(|_| StoreError::Bug("the SQLite writer failed while running a write".to_owned()))?
+    }
+
+    /// Runs `work` on a read-only connection on a blocking thread.
+    pub async fn read<T: Send + 'static>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        let permit = readers.permits.acquire().await.map_err(|_| self.stopped())?;
+        let readers_for_task = readers.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let connection = match readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop() {
+                Some(connection) => connection,
+                None => connect(&readers_for_task.path, Durability::Full, true)?,
+            };
+            let result = work(&connection);
+            readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
+            result
+        })
+        .await;
+        drop(permit);
+        result.map_err(|error| {
+            tracing::error!(%error, "a read of the SQLite store panicked");
+            StoreError::Bug(format!("a read of the store panicked: {error}"))
+        })?
+    }
+}
