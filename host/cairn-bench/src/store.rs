@@ -87,12 +87,16 @@ impl ThrowawayStore {
         }
     }
 
-    /// The engine-limit insert of the rows the store will hold.
-    async fn engine_insert(&self, appends: u64, with_indexes: bool) -> Result<Duration, StoreError> {
+    /// The engine-limit insert of the rows the store will hold, committed
+    /// with `durability`.
+    async fn engine_insert(&self, appends: u64, with_indexes: bool, durability: Durability) -> Result<Duration, StoreError> {
         let batches: Vec<Vec<RecordedEvent>> = (0..appends).map(baseline_batch).collect();
         match self {
-            ThrowawayStore::Sqlite { store, .. } => store_engine::sqlite_insert(store, batches, with_indexes).await,
-            ThrowawayStore::Postgres { store, .. } => store_engine::postgres_insert(store, batches, with_indexes).await,
+            ThrowawayStore::Sqlite { store, .. } => store_engine::sqlite_insert(store, batches, with_indexes, durability).await,
+            ThrowawayStore::Postgres { store, normal, .. } => {
+                let store = if durability == Durability::Full { store } else { normal };
+                store_engine::postgres_insert(store, batches, with_indexes).await
+            }
         }
     }
 
@@ -157,9 +161,11 @@ async fn measure(throwaway: &ThrowawayStore, config: &StoreBenchConfig) -> Resul
     let store = throwaway.store();
     let appends = config.events.div_ceil(EVENTS_PER_APPEND as u64).max(1);
     let total_events = appends * EVENTS_PER_APPEND as u64;
-    let bare_insert_rate = events_per_second(total_events, throwaway.engine_insert(appends, false).await?);
-    let engine_insert_rate = events_per_second(total_events, throwaway.engine_insert(appends, true).await?);
-    let batch_rate = events_per_second(total_events, time_batch_appends(store, appends).await?);
+    let bare_insert_rate = events_per_second(total_events, throwaway.engine_insert(appends, false, Durability::Full).await?);
+    let engine_insert_rate = events_per_second(total_events, throwaway.engine_insert(appends, true, Durability::Full).await?);
+    let batch_rate = events_per_second(total_events, time_batch_appends(store, 0..appends).await?);
+    let engine_normal_rate = events_per_second(total_events, throwaway.engine_insert(appends, true, Durability::Normal).await?);
+    let batch_normal_rate = events_per_second(total_events, time_batch_appends(throwaway.normal_store(), appends..2 * appends).await?);
     let mut full = time_single_appends(store, "full", config.single_appends).await?;
     let mut normal = time_single_appends(throwaway.normal_store(), "normal", config.single_appends).await?;
     let one_writer = time_writers(store, 1).await?;
@@ -178,6 +184,8 @@ async fn measure(throwaway: &ThrowawayStore, config: &StoreBenchConfig) -> Resul
         BenchRow::new(format!("engine insert without indexes ({}; 100 rows per transaction)", engine.0), format_rate(bare_insert_rate), ""),
         BenchRow::new("engine insert with the log's 5 secondary indexes (the engine limit)", format_rate(engine_insert_rate), "1.00x"),
         BenchRow::new("batch append (100 events over 10 streams per append)", format_rate(batch_rate), format!("{:.2}x of the engine limit", batch_rate / engine_insert_rate)),
+        BenchRow::new("engine limit, durability normal", format_rate(engine_normal_rate), "1.00x"),
+        BenchRow::new("batch append, durability normal", format_rate(batch_normal_rate), format!("{:.2}x of the engine limit, durability normal", batch_normal_rate / engine_normal_rate)),
         BenchRow::new("single-event append p50, durability full", format_latency(quantile(&mut full, 0.50)), format!("{} appends", full.len())),
         BenchRow::new("single-event append p99, durability full", format_latency(quantile(&mut full, 0.99)), ""),
         BenchRow::new("single-event append p50, durability normal", format_latency(quantile(&mut normal, 0.50)), format!("{} appends", normal.len())),
@@ -226,10 +234,10 @@ async fn time_writers(store: &dyn EventStore, writers: usize) -> Result<WritersR
 
 /// Requests are built outside the timed section for the store as they are
 /// for the baseline, a slice at a time to keep memory bounded.
-async fn time_batch_appends(store: &dyn EventStore, appends: u64) -> Result<Duration, StoreError> {
+async fn time_batch_appends(store: &dyn EventStore, appends: std::ops::Range<u64>) -> Result<Duration, StoreError> {
     let mut batch_time = Duration::ZERO;
-    for first in (0..appends).step_by(1_000) {
-        let requests: Vec<AppendRequest> = (first..(first + 1_000).min(appends)).map(batch_request).collect();
+    for first in appends.clone().step_by(1_000) {
+        let requests: Vec<AppendRequest> = (first..(first + 1_000).min(appends.end)).map(batch_request).collect();
         let started = Instant::now();
         for request in requests {
             store.append(request).await?;

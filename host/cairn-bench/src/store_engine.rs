@@ -23,8 +23,8 @@ const CURSOR_PAGE: i64 = 10_000;
 
 /// Inserts `batches()` into a fresh `cairn_bench_raw` on SQLite; the time
 /// spent in the engine, not in building rows.
-pub(super) async fn sqlite_insert(store: &SqliteStore, batches: Vec<Vec<RecordedEvent>>, with_indexes: bool) -> Result<Duration, StoreError> {
-    let connection = store.engine_connection(Durability::Full)?;
+pub(super) async fn sqlite_insert(store: &SqliteStore, batches: Vec<Vec<RecordedEvent>>, with_indexes: bool, durability: Durability) -> Result<Duration, StoreError> {
+    let connection = store.engine_connection(durability)?;
     blocking(move || {
         connection.execute_batch("DROP TABLE IF EXISTS cairn_bench_raw")?;
         connection.execute_batch(include_str!("../queries/sqlite/bench_raw_create.sql"))?;

@@ -11,6 +11,7 @@
 //! conformance suite (`host/cairn-cli/tests/it/conformance.rs`) runs
 //! against both.
 
+mod append_queue;
 mod checkpoints;
 mod command_records;
 mod dead_letters;
@@ -102,15 +103,26 @@ pub struct CountByName {
 #[async_trait]
 pub trait EventStore:
     PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + CommandRecordStore + Send + Sync + 'static {
+    /// Appends atomically, and with `command`, records it with the
+    /// positions written, in the same transaction; unless a command with its
+    /// id is recorded already, when nothing is written and that record is
+    /// answered. On a failed expectation nothing is written and the error is
+    /// [`StoreError::Conflict`].
+    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError>;
+
     /// Appends atomically. On a failed expectation nothing is written and the
     /// error is [`StoreError::Conflict`].
-    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        match self.append_recorded(request, None).await? {
+            CommandAppend::Appended(outcome) => Ok(outcome),
+            CommandAppend::AlreadyRecorded(_) => unreachable!("an append without a command finds no command record"),
+        }
+    }
 
-    /// Appends as [`append`](Self::append) does, and records `command` with
-    /// the positions written, in the same transaction; unless a command
-    /// with its id is recorded already, when nothing is written and that
-    /// record is answered.
-    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError>;
+    /// Appends as [`append`](Self::append) does, and records `command`.
+    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError> {
+        self.append_recorded(request, Some(command)).await
+    }
 
     /// Events of one stream in version order.
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError>;

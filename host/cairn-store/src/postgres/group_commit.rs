@@ -14,10 +14,11 @@
 
 use std::collections::HashMap;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{commands, decode_row, InsertColumns};
+use crate::append_queue::PendingAppend;
 use crate::head::HeadWatch;
 use crate::plan::{caller_ids, plan_append, streams_of, AppendPlan, StoreView};
 use crate::{CommandAppend, CommandMark, CommandRecord, StoreError};
@@ -25,12 +26,6 @@ use cairn_event::{AppendRequest, RecordedEvent, StreamId};
 
 /// Appends written in one transaction at most.
 const MAX_GROUP: usize = 64;
-
-pub(super) struct PendingAppend {
-    pub request: AppendRequest,
-    pub command: Option<CommandMark>,
-    pub reply: oneshot::Sender<Result<CommandAppend, StoreError>>,
-}
 
 /// What the group read under the lock, updated in memory as each append
 /// of the group is planned.

@@ -29,10 +29,10 @@ use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
 use super::{
     CommandAppend, CommandMark,
-    validate_append, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StoreUrl,
+    CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StoreUrl,
     StreamRange,
 };
-use cairn_event::{AppendOutcome, AppendRequest, RecordedEvent, StreamId};
+use cairn_event::{AppendRequest, RecordedEvent, StreamId};
 use cairn_event::json::JsonText;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -43,7 +43,7 @@ pub struct PostgresStore {
     notify_channel: String,
     head: HeadWatch,
     listener_started: OnceCell<()>,
-    appends: tokio::sync::mpsc::Sender<group_commit::PendingAppend>,
+    appends: tokio::sync::mpsc::Sender<crate::append_queue::PendingAppend>,
 }
 
 impl PostgresStore {
@@ -126,24 +126,6 @@ impl PostgresStore {
                 });
             })
             .await;
-    }
-
-    /// An append through the group writer, with the record of the command
-    /// that decided it.
-    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
-        let started = std::time::Instant::now();
-        validate_append(&request, &self.limits)?;
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let stopped = || StoreError::Unreachable { url: "the PostgreSQL store".to_owned(), reason: "the store's writer has stopped; restart cairn".to_owned() };
-        self.appends.send(group_commit::PendingAppend { request, command, reply }).await.map_err(|_| stopped())?;
-        let appended = answer.await.map_err(|_| StoreError::Unreachable {
-            url: "the PostgreSQL store".to_owned(),
-            reason: "the writer failed while writing this append (the log says why), so it may or may not be stored; read the stream, or re-send it with the same event ids, which is safe".to_owned(),
-        })??;
-        if let CommandAppend::Appended(outcome) = &appended {
-            crate::telemetry::appended(outcome, started);
-        }
-        Ok(appended)
     }
 }
 
@@ -274,15 +256,8 @@ impl<'a> InsertColumns<'a> {
 
 #[async_trait]
 impl EventStore for PostgresStore {
-    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        match self.append_recorded(request, None).await? {
-            CommandAppend::Appended(outcome) => Ok(outcome),
-            CommandAppend::AlreadyRecorded(_) => unreachable!("an append without a command finds no command record"),
-        }
-    }
-
-    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError> {
-        self.append_recorded(request, Some(command)).await
+    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
+        crate::append_queue::submit(&self.limits, "the PostgreSQL store", request, command, |append| async move { self.appends.send(append).await.is_ok() }).await
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {

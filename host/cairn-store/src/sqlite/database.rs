@@ -15,7 +15,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
-use super::group_commit::{GroupWriter, PendingAppend};
+use super::group_commit::GroupWriter;
+use crate::append_queue::PendingAppend;
 use crate::head::HeadWatch;
 use crate::{Durability, StoreError};
 
@@ -65,9 +66,14 @@ pub(crate) fn connect(path: &Path, durability: Durability, read_only: bool) -> R
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
     };
+    // Readers keep a small page cache and no memory map: a reader drops its
+    // whole cache whenever the writer has committed (dropping 64 MiB of pages
+    // on every page of a read-all cost more than the cache saved), and a
+    // mapped file counts in the process's resident memory page by page, so
+    // a read of the whole log would grow it by the log's size.
+    let (cache_kib, mmap_bytes, query_only) = if read_only { (2048, 0, "ON") } else { (65536, 1 << 30, "OFF") };
     connection.execute_batch(&format!(
-        "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; PRAGMA query_only = {};",
-        if read_only { "ON" } else { "OFF" }
+        "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib}; PRAGMA mmap_size = {mmap_bytes}; PRAGMA query_only = {query_only};"
     ))?;
     Ok(connection)
 }
@@ -93,9 +99,9 @@ impl Database {
         StoreError::Unreachable { url: self.location(), reason: "the store's writer has stopped; restart cairn".to_owned() }
     }
 
-    /// Queues an append for the writer.
-    pub async fn send_append(&self, append: PendingAppend) -> Result<(), StoreError> {
-        self.jobs.send(WriterJob::Append(append)).await.map_err(|_| self.stopped())
+    /// Queues an append for the writer; false once the writer has stopped.
+    pub async fn send_append(&self, append: PendingAppend) -> bool {
+        self.jobs.send(WriterJob::Append(append)).await.is_ok()
     }
 
     /// Runs `work` on the writer connection, serialized with appends and

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::database::WriterJob;
 use super::{commands, rows};
+use crate::append_queue::PendingAppend;
 use crate::head::HeadWatch;
 use crate::plan::{caller_ids, plan_append, streams_of, AppendPlan, StoreView};
 use crate::{CommandAppend, CommandMark, CommandRecord, StoreError};
@@ -33,13 +34,6 @@ use cairn_event::{AppendRequest, StreamId};
 const MAX_GROUP: usize = 64;
 /// Streams whose version the cache remembers; past this it starts afresh.
 const CACHED_STREAMS: usize = 65_536;
-
-pub(super) struct PendingAppend {
-    pub request: AppendRequest,
-    /// The command that decided the events, recorded with them.
-    pub command: Option<CommandMark>,
-    pub reply: oneshot::Sender<Result<CommandAppend, StoreError>>,
-}
 
 /// What the writer made of one append before the commit.
 enum Planned {

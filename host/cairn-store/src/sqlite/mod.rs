@@ -28,9 +28,9 @@ use uuid::Uuid;
 
 use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
-use super::{validate_append, CommandAppend, CommandMark, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StreamRange};
+use super::{CommandAppend, CommandMark, CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StreamRange};
 use cairn_event::time::micros_to_datetime;
-use cairn_event::{AppendOutcome, AppendRequest, RecordedEvent, StreamId};
+use cairn_event::{AppendRequest, RecordedEvent, StreamId};
 use database::Database;
 use rows::{query_events, to_sql_integer};
 
@@ -85,23 +85,6 @@ impl SqliteStore {
     pub fn engine_connection(&self, durability: crate::Durability) -> Result<rusqlite::Connection, StoreError> {
         Ok(connect(&self.path, durability, false)?)
     }
-
-    /// An append through the group writer, with the record of the command
-    /// that decided it.
-    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
-        let started = std::time::Instant::now();
-        validate_append(&request, &self.limits)?;
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        self.database.send_append(group_commit::PendingAppend { request, command, reply }).await?;
-        let appended = answer.await.map_err(|_| StoreError::Unreachable {
-            url: self.database.location(),
-            reason: "the writer failed while writing this append (the log says why), so it may or may not be stored; read the stream, or re-send it with the same event ids, which is safe".to_owned(),
-        })??;
-        if let CommandAppend::Appended(outcome) = &appended {
-            crate::telemetry::appended(outcome, started);
-        }
-        Ok(appended)
-    }
 }
 
 /// A file that exists and is not SQLite gets a clear refusal instead of
@@ -129,15 +112,8 @@ fn count_by_name(connection: &rusqlite::Connection, sql: &str) -> Result<Vec<Cou
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        match self.append_recorded(request, None).await? {
-            CommandAppend::Appended(outcome) => Ok(outcome),
-            CommandAppend::AlreadyRecorded(_) => unreachable!("an append without a command finds no command record"),
-        }
-    }
-
-    async fn append_command(&self, request: AppendRequest, command: CommandMark) -> Result<CommandAppend, StoreError> {
-        self.append_recorded(request, Some(command)).await
+    async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
+        crate::append_queue::submit(&self.limits, &self.database.location(), request, command, |append| self.database.send_append(append)).await
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -173,7 +149,7 @@ impl EventStore for SqliteStore {
                         statement.raw_bind_parameter(index, value)?;
                     }
                 }
-                let events = rows::decode_all(statement.raw_query());
+                let events = rows::decode_all(statement.raw_query(), limit as usize);
                 events
             })
             .await
@@ -292,8 +268,9 @@ fn to_sql_limit(limit: usize) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    /// Parameters are bound by position, so every query file must number
-    /// its `$N` placeholders in the order they first appear.
+    /// Parameters are bound by position. SQLite numbers `?N` by its digits,
+    /// but a `$N` by the order in which the names first appear, so every
+    /// query file must name its `$N` placeholders in that order.
     #[test]
     fn query_files_number_placeholders_in_order_of_appearance() {
         let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/queries/sqlite");
@@ -303,7 +280,7 @@ mod tests {
             let code: String = text.lines().map(|line| line.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
             let mut seen: Vec<u32> = Vec::new();
             let mut rest = code.as_str();
-            while let Some(at) = rest.find(['$', '?']) {
+            while let Some(at) = rest.find('$') {
                 let digits: String = rest[at + 1..].chars().take_while(char::is_ascii_digit).collect();
                 if let Ok(number) = digits.parse::<u32>() {
                     if !seen.contains(&number) {

@@ -45,13 +45,15 @@ pub(super) fn decode_event(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEve
 /// Runs a cached event query with `parameters` and decodes every row.
 pub(super) fn query_events(connection: &Connection, sql: &str, parameters: impl rusqlite::Params) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut statement = connection.prepare_cached(sql)?;
-    let events = decode_all(statement.query(parameters)?);
+    let events = decode_all(statement.query(parameters)?, 0);
     events
 }
 
 /// Decodes every row of a running event query.
-pub(super) fn decode_all(mut rows: rusqlite::Rows<'_>) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut events = Vec::new();
+/// `expected` rows are reserved up front: a page is usually full, and
+/// growing the vector by doubling would move every decoded event again.
+pub(super) fn decode_all(mut rows: rusqlite::Rows<'_>, expected: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut events = Vec::with_capacity(expected.min(10_000));
     while let Some(row) = rows.next()? {
         events.push(decode_event(row)??);
     }

@@ -171,13 +171,12 @@ impl Commands {
         let store = self.plugins.store().as_ref();
         let mut attempts = 0;
         let mut freshness = Freshness::Optimistic;
+        // A command id is not looked up before the run: the store checks it
+        // under its write lock on every way a command ends (its append, or
+        // the record of a rejection or of nothing to do), and a run that
+        // fails otherwise looks its id up before failing (`failed`).
         loop {
             attempts += 1;
-            if let Some(digest) = &digest {
-                if let Some(record) = store.command_record(&command_id).await? {
-                    return once::answer_recorded(store, &request, digest, record, attempts).await;
-                }
-            }
             // Looked up on every attempt: a retry after a swap uses the new version.
             let (plugin, record) = self.plugins.aggregate(&request.aggregate_type).await?;
             let context = self.context(&plugin, &record).await?;
@@ -199,7 +198,7 @@ impl Commands {
                 Err(rejected @ CommandError::Rejected { .. }) => {
                     return self.settle_without_events(&request, command_id, mark, Err(rejected), attempts, &record).await;
                 }
-                Err(error) => return Err(error),
+                Err(error) => return self.failed(&request, &command_id, digest.as_deref(), error, attempts).await,
             };
             let new_events = new_events(&request, &command_id, &record, decided);
             let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
@@ -224,7 +223,7 @@ impl Commands {
                     self.cache.forget(&stream);
                     freshness = Freshness::Current;
                     if attempts > self.max_retries {
-                        return Err(CommandError::Conflict { attempts, source: conflict });
+                        return self.failed(&request, &command_id, digest.as_deref(), CommandError::Conflict { attempts, source: conflict }, attempts).await;
                     }
                     tracing::debug!(stream = %stream, attempts, "command hit a concurrency conflict; retrying");
                 }
@@ -235,6 +234,18 @@ impl Commands {
 }
 
 impl Commands {
+    /// Ends a run that failed (its plugin failed, or conflicts outlasted the
+    /// retries): a command whose id an earlier run recorded answers as that
+    /// run did, since the id is not looked up before running.
+    async fn failed(&self, request: &CommandRequest, command_id: &str, digest: Option<&str>, error: CommandError, attempts: u32) -> Result<CommandOutcome, CommandError> {
+        let Some(digest) = digest else { return Err(error) };
+        let store = self.plugins.store().as_ref();
+        match store.command_record(command_id).await? {
+            Some(record) => once::answer_recorded(store, request, digest, record, attempts).await,
+            None => Err(error),
+        }
+    }
+
     /// Ends a command that appends nothing (it decided no events, or was
     /// rejected): with an id, it is recorded so that a retry answers alike,
     /// unless a concurrent run of the id recorded first, whose answer wins.
