@@ -1,3 +1,4 @@
+-- Read from the covering index, never the rows, which carry the components (migration 0012).
 SELECT name, version, kind, content_hash, description, size_bytes, added_at, active
-FROM cairn_plugins
+FROM cairn_plugins INDEXED BY cairn_plugins_catalog
 WHERE name = ?1 AND active = 1

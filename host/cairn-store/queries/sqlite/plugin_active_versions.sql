@@ -1,4 +1,5 @@
+-- Read from the covering index, never the rows, which carry the components (migration 0012).
 SELECT name, version, kind, content_hash, description, size_bytes, added_at, active
-FROM cairn_plugins
+FROM cairn_plugins INDEXED BY cairn_plugins_catalog
 WHERE active = 1
 ORDER BY name
