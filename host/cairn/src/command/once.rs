@@ -4,7 +4,9 @@
 //! was rejected. Every later run of the id, a retry racing the original
 //! included, answers from that record: the same events with
 //! `already_executed`, the same rejection, or the same "nothing to do",
-//! never a new decision on a newer state. An id sent with another command
+//! whatever the run decided on the newer state (the store finds the record
+//! under its write lock however the run ends, and the run's own decision
+//! is dropped). An id sent with another command
 //! (type, stream or payload) is refused as a conflict naming the id.
 
 use sha2::{Digest, Sha256};
