@@ -20,6 +20,23 @@ pub struct NewPluginVersion {
     pub component: Vec<u8>,
 }
 
+impl NewPluginVersion {
+    /// What the catalog holds once this is stored as `version` and made
+    /// active.
+    pub(crate) fn into_active_record(self, version: u64, added_at: DateTime<Utc>) -> PluginVersionRecord {
+        PluginVersionRecord {
+            size_bytes: self.component.len() as u64,
+            name: self.name,
+            version,
+            kind: self.kind,
+            content_hash: self.content_hash,
+            description: self.description,
+            added_at,
+            active: true,
+        }
+    }
+}
+
 /// One stored version, without its bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PluginVersionRecord {

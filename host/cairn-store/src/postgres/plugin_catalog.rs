@@ -51,16 +51,7 @@ impl PluginCatalog for PostgresStore {
         let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
         transaction.commit().await?;
-        Ok(Registration::Added(PluginVersionRecord {
-            name: plugin.name,
-            version: version as u64,
-            kind: plugin.kind,
-            content_hash: plugin.content_hash,
-            description: plugin.description,
-            size_bytes: plugin.component.len() as u64,
-            added_at,
-            active: true,
-        }))
+        Ok(Registration::Added(plugin.into_active_record(version as u64, added_at)))
     }
 
     async fn plugin_versions(&self) -> Result<Vec<PluginVersionRecord>, StoreError> {

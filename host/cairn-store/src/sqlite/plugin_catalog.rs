@@ -95,16 +95,7 @@ impl PluginCatalog for SqliteStore {
             if !judge.accepts(connection, before)? {
                 return Err(StoreError::Bug("the registry change was not accepted, so it was rolled back".to_owned()));
             }
-            Ok(Registration::Added(PluginVersionRecord {
-                name: plugin.name,
-                version: version as u64,
-                kind: plugin.kind,
-                content_hash: plugin.content_hash,
-                description: plugin.description,
-                size_bytes: plugin.component.len() as u64,
-                added_at,
-                active: true,
-            }))
+            Ok(Registration::Added(plugin.into_active_record(version as u64, added_at)))
         })
         .await
     }
