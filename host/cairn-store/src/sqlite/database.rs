@@ -118,9 +118,8 @@ impl Database {
 
     /// Runs `work` on a read-only connection on a blocking thread.
     pub async fn read<T: Send + 'static>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
-        let readers = self.readers.clone();
-        let permit = readers.permits.acquire().await.map_err(|_| self.stopped())?;
-        let readers_for_task = readers.clone();
+        let permit = self.readers.permits.acquire().await.map_err(|_| self.stopped())?;
+        let readers_for_task = self.readers.clone();
         let result = tokio::task::spawn_blocking(move || {
             let connection = match readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop() {
                 Some(connection) => connection,

@@ -49,6 +49,8 @@ pub struct SqliteStore {
     database: Database,
     limits: StoreLimits,
     head: HeadWatch,
+    /// The writer connection's `synchronous`, read when the store opened.
+    durability: &'static str,
 }
 
 impl SqliteStore {
@@ -58,7 +60,7 @@ impl SqliteStore {
         let owned_path = path.to_owned();
         let durability = options.durability;
         let opening = location.clone();
-        let (writer, head) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+        let (writer, head, synchronous) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
             let mut writer = connect(&owned_path, durability, false).map_err(|error| StoreError::Unreachable {
                 url: opening.clone(),
                 reason: format!("{error} (does the directory exist and is it writable?)"),
@@ -66,13 +68,21 @@ impl SqliteStore {
             migrate::check_is_cairn_store(&writer, &opening)?;
             migrate::migrate(&mut writer, &opening)?;
             let head: i64 = writer.query_row(query_file!("head_position"), [], |row| row.get(0))?;
-            Ok((writer, head as u64))
+            // What the writer commits with, as SQLite reports it; it does
+            // not change while the store is open.
+            let synchronous: i64 = writer.query_row("PRAGMA synchronous", [], |row| row.get(0))?;
+            Ok((writer, head as u64, synchronous))
         })
         .await
         .map_err(|error| StoreError::Bug(format!("opening {location} panicked: {error}")))??;
         let head = HeadWatch::new(head);
         let database = Database::start(path, writer, head.clone())?;
-        Ok(Self { path: path.to_owned(), database, limits: options.limits.clone(), head })
+        let durability = match synchronous {
+            0 => "off",
+            1 => "normal",
+            _ => "full",
+        };
+        Ok(Self { path: path.to_owned(), database, limits: options.limits.clone(), head, durability })
     }
 
     pub fn path(&self) -> &Path {
@@ -217,7 +227,7 @@ impl EventStore for SqliteStore {
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError> {
         let wal_size = std::fs::metadata(format!("{}-wal", self.path.display())).map(|meta| meta.len()).unwrap_or(0);
-        let durability = self.database.write(|connection| Ok(connection.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))?)).await?;
+        let durability = self.durability;
         self.database
             .read(move |connection| {
                 let summary = connection.prepare_cached(query_file!("summary"))?.query_row([], |row| {
@@ -234,12 +244,7 @@ impl EventStore for SqliteStore {
                     events_by_aggregate_type: count_by_name(connection, query_file!("count_by_aggregate_type"))?,
                     store_size_bytes: size as u64 + wal_size,
                     backend: "sqlite",
-                    durability: match durability {
-                        0 => "off",
-                        1 => "normal",
-                        _ => "full",
-                    }
-                    .to_owned(),
+                    durability: durability.to_owned(),
                 })
             })
             .await
