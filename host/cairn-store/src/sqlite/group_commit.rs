@@ -104,19 +104,22 @@ impl GroupWriter {
         if let Err(panic) = outcome {
             let message = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("no message");
             tracing::error!(panic = message, "the SQLite writer panicked while writing {what}; this is a bug in cairn");
-            if !self.connection.is_autocommit() {
-                let _ = self.connection.execute_batch("ROLLBACK");
-            }
-            self.cache.data_version = None;
+            self.abandon();
         }
+    }
+
+    /// Rolls back an open transaction and drops the cache, which may hold
+    /// what was rolled back.
+    fn abandon(&mut self) {
+        if !self.connection.is_autocommit() {
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
+        self.cache.data_version = None;
     }
 
     fn write(&mut self, group: Vec<PendingAppend>) {
         if let Err(error) = self.connection.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from).and_then(|()| self.refresh_cache()) {
-            if !self.connection.is_autocommit() {
-                let _ = self.connection.execute_batch("ROLLBACK");
-            }
-            self.cache.data_version = None;
+            self.abandon();
             return answer_all(group, &self.location, &error.to_string());
         }
         let mut planned: Vec<(oneshot::Sender<_>, Result<Planned, StoreError>)> = Vec::with_capacity(group.len());
@@ -135,10 +138,7 @@ impl GroupWriter {
             None => self.connection.execute_batch("COMMIT").map_err(|error| error.to_string()),
         };
         if let Err(message) = committed {
-            if !self.connection.is_autocommit() {
-                let _ = self.connection.execute_batch("ROLLBACK");
-            }
-            self.cache.data_version = None;
+            self.abandon();
             for (reply, result) in planned {
                 let _ = reply.send(Err(result.err().unwrap_or_else(|| commit_failed(&self.location, &message))));
             }
