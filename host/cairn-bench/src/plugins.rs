@@ -100,6 +100,8 @@ pub async fn run(config: &PluginBenchConfig) -> anyhow::Result<BenchReport> {
     rows.extend(super::swap::rows(&bank_bytes).await?);
     if config.polyglot {
         rows.extend(super::polyglot::rows(&config.plugin_directory).await?);
+        let plugin_directory = config.plugin_directory.clone();
+        rows.extend(tokio::task::spawn_blocking(move || super::exec_process::rows(&plugin_directory)).await??);
     }
     Ok(BenchReport { title: format!("cairn bench plugins (SQLite, {})", build_profile()), rows })
 }

@@ -34,6 +34,12 @@ use cairn::store::{self, StoreLimits, StoreUrl};
 use cairn::EventStore;
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: a read of the log allocates
+/// every event's strings, and glibc's malloc and free took about a third of
+/// a read-all's time (`perf`, in README's Performance section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 
 /// Cairn: an event-sourcing host with a built-in event store.
 #[derive(Debug, Parser)]

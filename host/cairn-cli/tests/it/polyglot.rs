@@ -1,7 +1,8 @@
 //! Plugins written in Python (componentize-py) and JavaScript (jco), built
 //! by `plugins/build-polyglot`, held to the behaviour their sources
 //! document: the Python migrator upcasts exactly like the Rust one, the
-//! JavaScript ticket aggregate enforces its rules, and both handlers build
+//! Python bank account keeps the Rust one's rules, the JavaScript ticket
+//! aggregate enforces its rules, and both handlers build
 //! their read models. Plugin behaviour does not depend on the backend, so
 //! these run on SQLite only.
 
@@ -91,10 +92,10 @@ async fn the_python_handler_builds_the_user_directory_from_upcast_events() {
     assert_eq!(document("users", "458").await.unwrap()["user_preferences"]["weekly_digest"], true, "defaults from the migrator");
 }
 
-fn ticket_command(ticket: &str, command_type: &str, payload: &Value) -> CommandRequest {
+fn command(aggregate_type: &str, aggregate_id: &str, command_type: &str, payload: &Value) -> CommandRequest {
     CommandRequest {
-        aggregate_type: "ticket".to_owned(),
-        aggregate_id: ticket.to_owned(),
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
         command_type: command_type.to_owned(),
         payload: JsonText::from_value(payload),
         metadata: JsonText::empty_object(),
@@ -111,17 +112,8 @@ async fn the_javascript_ticket_aggregate_enforces_its_rules_and_its_handler_keep
     add_plugin(&host, "ticket-board").await;
     let commands = Commands::new(host.clone());
     for (line, step) in fixture_lines("ticket-commands.jsonl").iter().enumerate() {
-        let outcome = commands.execute(ticket_command(step["ticket"].as_str().unwrap(), step["command_type"].as_str().unwrap(), &step["payload"])).await;
-        let got = match outcome {
-            Ok(outcome) if outcome.events.is_empty() => "nothing".to_owned(),
-            Ok(outcome) => outcome.events.iter().map(|event| event.event_type.clone()).collect::<Vec<_>>().join(","),
-            Err(CommandError::Rejected { message, .. }) => format!("rejected: {message}"),
-            Err(CommandError::Plugin(failure)) => match failure.reason {
-                FailureReason::Invalid(message) => format!("invalid: {message}"),
-                other => format!("plugin failure: {other}"),
-            },
-            Err(other) => format!("error: {other}"),
-        };
+        let outcome = commands.execute(command("ticket", step["ticket"].as_str().unwrap(), step["command_type"].as_str().unwrap(), &step["payload"])).await;
+        let got = outcome_text(outcome);
         assert_eq!(got, step["expect"].as_str().unwrap(), "line {} of ticket-commands.jsonl", line + 1);
     }
     let state = commands.state("ticket", "t-1").await.unwrap();
@@ -141,4 +133,48 @@ async fn the_javascript_ticket_aggregate_enforces_its_rules_and_its_handler_keep
     );
     let card = store.read_model_get("ticket-board", None, "tickets", "t-1").await.unwrap().unwrap();
     assert_eq!(serde_json::from_str::<Value>(&card).unwrap()["assigned_to"], 3);
+}
+
+/// A command's outcome in the words the fixtures use: the new event types,
+/// "nothing", "rejected: …", "invalid: …".
+fn outcome_text(outcome: Result<cairn::command::CommandOutcome, CommandError>) -> String {
+    match outcome {
+        Ok(outcome) if outcome.events.is_empty() => "nothing".to_owned(),
+        Ok(outcome) => outcome.events.iter().map(|event| event.event_type.clone()).collect::<Vec<_>>().join(","),
+        Err(CommandError::Rejected { message, .. }) => format!("rejected: {message}"),
+        Err(CommandError::Plugin(failure)) => match failure.reason {
+            FailureReason::Invalid(message) => format!("invalid: {message}"),
+            other => format!("plugin failure: {other}"),
+        },
+        Err(other) => format!("error: {other}"),
+    }
+}
+
+/// Runs tests/fixtures/bank-account-rules.jsonl through one bank-account
+/// plugin; returns its stream as (type, schema version, payload) and the
+/// final state.
+async fn run_bank_rules(plugin: &str) -> (Vec<(String, String, Value)>, Value) {
+    let test_store = sqlite_store().await;
+    let host = plugin_host(test_store.store.clone()).await;
+    add_plugin(&host, plugin).await;
+    let commands = Commands::new(host.clone());
+    for (line, step) in fixture_lines("bank-account-rules.jsonl").iter().enumerate() {
+        let outcome = commands.execute(command(plugin, step["account"].as_str().unwrap(), step["command_type"].as_str().unwrap(), &step["payload"])).await;
+        let got = outcome_text(outcome);
+        // Invalid input is named in each language's own words.
+        let got = if got.starts_with("invalid: ") { "invalid".to_owned() } else { got };
+        assert_eq!(got, step["expect"].as_str().unwrap(), "{plugin}, line {} of bank-account-rules.jsonl", line + 1);
+    }
+    let events = test_store.store.read_stream(&StreamId::new(plugin, "a-1"), &StreamRange::default()).await.unwrap();
+    let state = commands.state(plugin, "a-1").await.unwrap().state.to_value();
+    (events.into_iter().map(|event| (event.event_type, event.schema_version, event.payload.to_value())).collect(), state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_bank_account_keeps_the_rules_of_the_rust_one() {
+    let (rust_events, rust_state) = run_bank_rules("bank-account").await;
+    let (python_events, python_state) = run_bank_rules("bank-account-py").await;
+    assert_eq!(python_events, rust_events);
+    assert_eq!(python_state, rust_state);
+    assert_eq!(python_state, json!({"status": "closed", "owner": "Ann", "balance": 300, "transactions": 2}));
 }

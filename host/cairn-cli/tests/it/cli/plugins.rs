@@ -280,6 +280,8 @@ fn bench_plugins_prints_every_measure_beside_its_baseline() {
     assert!(row("restart with user-migrator-py in the compile cache")["versus_baseline"].as_str().unwrap().ends_with("faster than compiling"));
     assert!(row("user migration, Python")["versus_baseline"].as_str().unwrap().contains("× the Rust call"));
     assert!(row("aggregate apply, JavaScript")["versus_baseline"].as_str().unwrap().ends_with("× Rust"));
+    assert_eq!(row("cairn exec, whole process, warm compile cache: Rust")["versus_baseline"], "baseline");
+    assert!(row("cairn exec, whole process, warm compile cache: Python")["versus_baseline"].as_str().unwrap().ends_with("× the Rust process"));
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
 }
 

@@ -1,0 +1,76 @@
+//! `cairn exec` as a user runs it: one whole process per command, with the
+//! plugin's machine code already in the compile cache. The Rust
+//! bank-account is the baseline; `bank-account-py` is the same aggregate in
+//! Python, an 18 MB component. A warm start reads the catalog row's content
+//! hash and the cached machine code, never the component itself, so the two
+//! should differ by the work inside the plugin, not by its size.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use super::{format_latency, quantile, BenchRow, ScratchDirectory};
+
+/// Timed `cairn exec` processes per plugin.
+const PROCESSES: usize = 25;
+
+pub fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
+    let scratch = ScratchDirectory::new()?;
+    let cairn = Cairn {
+        executable: std::env::current_exe()?,
+        store: format!("sqlite://{}", scratch.path().join("exec.db").display()),
+        cache: scratch.path().join("compiled"),
+    };
+    let mut medians: Vec<std::time::Duration> = Vec::new();
+    let mut rows = Vec::new();
+    for (name, aggregate_type, language) in [("bank-account", "bank-account", "Rust"), ("bank-account-py", "bank-account-py", "Python")] {
+        let component = plugin_directory.join(format!("{name}.wasm"));
+        let size = std::fs::metadata(&component).map_err(|error| anyhow::anyhow!("cannot read {} ({error}); build the plugins with plugins/build", component.display()))?.len();
+        cairn.run(&["plugin", "add", &component.to_string_lossy()])?;
+        // The first exec compiles into the cache; the timed ones find it there.
+        cairn.run(&["exec", aggregate_type, "bench", "Open", r#"{"owner":"Ann"}"#])?;
+        let mut samples = Vec::with_capacity(PROCESSES);
+        for _ in 0..PROCESSES {
+            let started = Instant::now();
+            cairn.run(&["exec", aggregate_type, "bench", "Deposit", r#"{"amount":100}"#])?;
+            samples.push(started.elapsed());
+        }
+        let median = quantile(&mut samples, 0.5);
+        let slowest = quantile(&mut samples, 0.9);
+        let versus = match medians.first() {
+            None => "baseline".to_owned(),
+            Some(rust) => format!("{:.2}× the Rust process", median.as_secs_f64() / rust.as_secs_f64().max(1e-9)),
+        };
+        medians.push(median);
+        rows.push(BenchRow::new(
+            format!("cairn exec, whole process, warm compile cache: {language} ({name}, {:.1} MB), p50 / p90", size as f64 / 1e6),
+            format!("{} / {}", format_latency(median), format_latency(slowest)),
+            versus,
+        ));
+    }
+    Ok(rows)
+}
+
+/// The running binary, pointed at the scratch store and compile cache.
+struct Cairn {
+    executable: std::path::PathBuf,
+    store: String,
+    cache: std::path::PathBuf,
+}
+
+impl Cairn {
+    fn run(&self, arguments: &[&str]) -> anyhow::Result<()> {
+        let output = Command::new(&self.executable)
+            .arg("--store")
+            .arg(&self.store)
+            .arg("--compile-cache")
+            .arg(&self.cache)
+            .args(arguments)
+            .env_remove("CAIRN_STORE")
+            .output()?;
+        if !output.status.success() {
+            anyhow::bail!("cairn {} failed ({}): {}", arguments.join(" "), output.status, String::from_utf8_lossy(&output.stderr).trim());
+        }
+        Ok(())
+    }
+}
