@@ -7,9 +7,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{format_latency, quantile, BenchRow, ScratchDirectory};
+use super::{format_latency, quantile, read_plugin, BenchRow, ScratchDirectory};
 
 /// Timed `cairn exec` processes per plugin.
 const PROCESSES: usize = 25;
@@ -21,27 +21,27 @@ pub fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
         store: format!("sqlite://{}", scratch.path().join("exec.db").display()),
         cache: scratch.path().join("compiled"),
     };
-    let mut medians: Vec<std::time::Duration> = Vec::new();
+    let mut rust_median: Option<Duration> = None;
     let mut rows = Vec::new();
-    for (name, aggregate_type, language) in [("bank-account", "bank-account", "Rust"), ("bank-account-py", "bank-account-py", "Python")] {
-        let component = plugin_directory.join(format!("{name}.wasm"));
-        let size = std::fs::metadata(&component).map_err(|error| anyhow::anyhow!("cannot read {} ({error}); build the plugins with plugins/build", component.display()))?.len();
-        cairn.run(&["plugin", "add", &component.to_string_lossy()])?;
+    // Each plugin's name is also its aggregate type.
+    for (name, language) in [("bank-account", "Rust"), ("bank-account-py", "Python")] {
+        let size = read_plugin(plugin_directory, name)?.len();
+        cairn.run(&["plugin", "add", &plugin_directory.join(format!("{name}.wasm")).to_string_lossy()])?;
         // The first exec compiles into the cache; the timed ones find it there.
-        cairn.run(&["exec", aggregate_type, "bench", "Open", r#"{"owner":"Ann"}"#])?;
+        cairn.run(&["exec", name, "bench", "Open", r#"{"owner":"Ann"}"#])?;
         let mut samples = Vec::with_capacity(PROCESSES);
         for _ in 0..PROCESSES {
             let started = Instant::now();
-            cairn.run(&["exec", aggregate_type, "bench", "Deposit", r#"{"amount":100}"#])?;
+            cairn.run(&["exec", name, "bench", "Deposit", r#"{"amount":100}"#])?;
             samples.push(started.elapsed());
         }
         let median = quantile(&mut samples, 0.5);
         let slowest = quantile(&mut samples, 0.9);
-        let versus = match medians.first() {
+        let versus = match rust_median {
             None => "baseline".to_owned(),
             Some(rust) => format!("{:.2}× the Rust process", median.as_secs_f64() / rust.as_secs_f64().max(1e-9)),
         };
-        medians.push(median);
+        rust_median.get_or_insert(median);
         rows.push(BenchRow::new(
             format!("cairn exec, whole process, warm compile cache: {language} ({name}, {:.1} MB), p50 / p90", size as f64 / 1e6),
             format!("{} / {}", format_latency(median), format_latency(slowest)),

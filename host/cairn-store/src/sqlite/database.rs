@@ -38,7 +38,8 @@ pub(super) enum WriterJob {
 }
 
 pub(super) struct Database {
-    path: PathBuf,
+    /// `sqlite://PATH`, formatted once: every append carries it for its errors.
+    location: String,
     jobs: mpsc::Sender<WriterJob>,
     readers: Arc<Readers>,
 }
@@ -82,21 +83,22 @@ impl Database {
     /// Starts the writer's thread on `writer`, an open and migrated
     /// connection.
     pub fn start(path: &Path, writer: Connection, head: HeadWatch) -> Result<Self, StoreError> {
-        let jobs = GroupWriter::spawn(writer, head, format!("sqlite://{}", path.display()))?;
+        let location = format!("sqlite://{}", path.display());
+        let jobs = GroupWriter::spawn(writer, head, location.clone())?;
         let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()), permits: Semaphore::new(READERS) });
-        Ok(Self { path: path.to_owned(), jobs, readers })
+        Ok(Self { location, jobs, readers })
     }
 
-    pub fn location(&self) -> String {
-        format!("sqlite://{}", self.path.display())
+    pub fn location(&self) -> &str {
+        &self.location
     }
 
     pub fn writer_stopped(&self) -> bool {
         self.jobs.is_closed()
     }
 
-    fn stopped(&self) -> StoreError {
-        StoreError::Unreachable { url: self.location(), reason: "the store's writer has stopped; restart cairn".to_owned() }
+    pub fn stopped(&self) -> StoreError {
+        StoreError::Unreachable { url: self.location.clone(), reason: "the store's writer has stopped; restart cairn".to_owned() }
     }
 
     /// Queues an append for the writer; false once the writer has stopped.

@@ -123,7 +123,7 @@ fn count_by_name(connection: &rusqlite::Connection, sql: &str) -> Result<Vec<Cou
 #[async_trait]
 impl EventStore for SqliteStore {
     async fn append_recorded(&self, request: AppendRequest, command: Option<CommandMark>) -> Result<CommandAppend, StoreError> {
-        crate::append_queue::submit(&self.limits, &self.database.location(), request, command, |append| self.database.send_append(append)).await
+        crate::append_queue::submit(&self.limits, self.database.location(), request, command, |append| self.database.send_append(append)).await
     }
 
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -252,7 +252,7 @@ impl EventStore for SqliteStore {
 
     async fn readiness(&self) -> Result<(), StoreError> {
         if self.database.writer_stopped() {
-            return Err(StoreError::Unreachable { url: self.database.location(), reason: "the store's writer has stopped; restart cairn".to_owned() });
+            return Err(self.database.stopped());
         }
         self.head_position().await.map(|_| ())
     }
