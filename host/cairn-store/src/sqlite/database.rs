@@ -57,7 +57,7 @@ pub(crate) fn connect(path: &Path, durability: Durability, read_only: bool) -> R
     let connection = Connection::open_with_flags(path, flags)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    let journal: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    let journal = switch_to_wal(&connection)?;
     if !journal.eq_ignore_ascii_case("wal") {
         tracing::warn!(journal, "SQLite refused WAL mode for this file (is it on a network file system?); readers will block the writer");
     }
@@ -77,6 +77,26 @@ pub(crate) fn connect(path: &Path, durability: Durability, read_only: bool) -> R
         "PRAGMA synchronous = {synchronous}; PRAGMA cache_size = -{cache_kib}; PRAGMA mmap_size = {mmap_bytes}; PRAGMA query_only = {query_only};"
     ))?;
     Ok(connection)
+}
+
+/// Puts the file in WAL mode. Several processes opening a new store at once
+/// all try to switch it, and SQLite answers a switch that would wait on
+/// another connection's lock with "database is locked" at once, without
+/// its busy handler (waiting could deadlock), so the switch is retried here
+/// within the busy timeout. Once one process has switched, the others find
+/// WAL already set and need no lock.
+fn switch_to_wal(connection: &Connection) -> Result<String, rusqlite::Error> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(error, _)) if error.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline => {
+                // The other process holds the lock for one statement; a
+                // short pause lets it finish.
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            answer => return answer,
+        }
+    }
 }
 
 impl Database {
