@@ -3,14 +3,14 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::event::{parse_object, tagged_body, untagged_body};
+use crate::event::{parse_object, read_events, tagged_body, untagged_body};
 use crate::{Command, Event, PluginError};
 
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit/cairn-plugin@0.1.0",
+        path: "../wit/cairn-plugin@0.2.0",
         world: "aggregate-plugin",
         pub_export_macro: true,
         export_macro_name: "export_aggregate_world",
@@ -44,6 +44,10 @@ pub trait Aggregate {
     const STATE_VERSION: &'static str = "1";
     /// Snapshot every this many events; `None` leaves it to the host.
     const SNAPSHOT_EVERY: Option<u32> = None;
+    /// Whether `apply` reads the events' envelopes: id, metadata,
+    /// correlation, causation, user and source. Leave it false unless it
+    /// does; without it those fields are empty and folds run faster.
+    const WANTS_ENVELOPE: bool = false;
 
     /// The state before the first event.
     fn initial_state(aggregate_id: &str) -> Self::State;
@@ -73,16 +77,12 @@ fn write_state<A: Aggregate>(state: &A::State) -> Result<String, PluginError> {
     serde_json::to_string(state).map_err(|error| PluginError::internal(format!("cannot write the state: {error}")))
 }
 
-fn typed_event<T: DeserializeOwned>(event: wire::Event) -> Result<Event<T>, PluginError> {
-    let body = tagged_body("event_type", &event.event_type, &event.payload)?;
-    Ok(envelope(event, body))
-}
-
 impl<A: Aggregate> Adapter<A> {
-    pub(crate) fn apply_all(state: String, events: Vec<wire::Event>) -> Result<String, PluginError> {
-        let mut state = read_state::<A>(&state)?;
-        for event in events {
-            A::apply(&mut state, typed_event(event)?)?;
+    pub(crate) fn apply_all(state: &str, aggregate_id: &str, events: &str) -> Result<String, PluginError> {
+        let mut state = read_state::<A>(state)?;
+        for event in read_events(events)? {
+            let body = tagged_body("event_type", &event.event_type, event.payload.get())?;
+            A::apply(&mut state, event.into_event((A::AGGREGATE_TYPE, aggregate_id), body))?;
         }
         write_state::<A>(&state)
     }
@@ -112,6 +112,7 @@ impl<A: Aggregate> exported::Guest for Adapter<A> {
             aggregate_type: A::AGGREGATE_TYPE.to_owned(),
             state_version: A::STATE_VERSION.to_owned(),
             snapshot_every: A::SNAPSHOT_EVERY,
+            wants_envelope: A::WANTS_ENVELOPE,
         }
     }
 
@@ -121,8 +122,8 @@ impl<A: Aggregate> exported::Guest for Adapter<A> {
         write_state::<A>(&A::initial_state(&aggregate_id)).unwrap_or_default()
     }
 
-    fn apply(state: String, events: Vec<wire::Event>) -> Result<String, wire::Error> {
-        Self::apply_all(state, events).map_err(to_wire)
+    fn apply(state: String, aggregate_id: String, events: String) -> Result<String, wire::Error> {
+        Self::apply_all(&state, &aggregate_id, &events).map_err(to_wire)
     }
 
     fn decide(state: String, command: wire::Command) -> Result<Vec<wire::NewEvent>, wire::Error> {

@@ -6,15 +6,22 @@ use serde::Serialize;
 use crate::PluginError;
 
 /// A stored event's envelope with a typed body.
+///
+/// Aggregates and migrators get the envelope's fields (`id`, `metadata_json`,
+/// `correlation_id`, `causation_id`, `user_id`, `source`) only when they set
+/// `WANTS_ENVELOPE = true`; otherwise those are empty, and the host saves
+/// copying them. Handlers get them unless they set it to false.
 #[derive(Debug, Clone)]
 pub struct Event<T> {
-    /// The event's UUID.
+    /// The event's UUID; empty unless the envelope was asked for.
     pub id: String,
     /// Position in the whole log.
     pub global_position: u64,
-    /// The aggregate type, the first half of the stream name.
+    /// The aggregate type, the first half of the stream name. Always set
+    /// for aggregates; for migrators, only with the envelope.
     pub aggregate_type: String,
-    /// The aggregate id, the second half of the stream name.
+    /// The aggregate id, the second half of the stream name. Always set
+    /// for aggregates; for migrators, only with the envelope.
     pub aggregate_id: String,
     /// 1-based position within the stream.
     pub stream_version: u64,
@@ -26,7 +33,8 @@ pub struct Event<T> {
     pub timestamp: String,
     /// The metadata object as JSON text; [`Event::metadata`] parses it.
     /// Kept as text because most folds never look at it, and parsing it for
-    /// every event would cost more than many folds.
+    /// every event would cost more than many folds. Empty unless the
+    /// envelope was asked for.
     pub metadata_json: String,
     /// Links events of one business transaction.
     pub correlation_id: Option<String>,
@@ -43,6 +51,11 @@ pub struct Event<T> {
 impl<T> Event<T> {
     /// The metadata object, parsed.
     pub fn metadata(&self) -> Result<serde_json::Value, PluginError> {
+        if self.metadata_json.is_empty() {
+            return Err(PluginError::internal(
+                "this event came without its envelope, so without metadata: set `const WANTS_ENVELOPE: bool = true` on the plugin",
+            ));
+        }
         parse_object("metadata", &self.metadata_json)
     }
 }
@@ -62,7 +75,7 @@ pub struct Command<T> {
 
 /// The glue every world's adapter needs, for that world's own generated
 /// `wire` module (each world is generated separately, so the types differ):
-/// `to_wire` for errors and `envelope` for events.
+/// `to_wire` for errors.
 macro_rules! wire_glue {
     () => {
         fn to_wire(error: $crate::PluginError) -> wire::Error {
@@ -73,26 +86,6 @@ macro_rules! wire_glue {
             }
         }
 
-        /// The event's envelope around `body`, which the caller read from the payload.
-        #[allow(dead_code)]
-        fn envelope<T>(event: wire::Event, body: T) -> $crate::Event<T> {
-            $crate::Event {
-                id: event.id,
-                global_position: event.global_position,
-                aggregate_type: event.aggregate_type,
-                aggregate_id: event.aggregate_id,
-                stream_version: event.stream_version,
-                event_type: event.event_type,
-                schema_version: event.schema_version,
-                timestamp: event.timestamp,
-                metadata_json: event.metadata,
-                correlation_id: event.correlation_id,
-                causation_id: event.causation_id,
-                user_id: event.user_id,
-                source: event.source,
-                body,
-            }
-        }
     };
 }
 pub(crate) use wire_glue;
@@ -129,6 +122,66 @@ pub(crate) fn untagged_body<T: Serialize>(tag: &str, body: &T) -> Result<(String
     };
     let payload = object.remove("payload").unwrap_or(serde_json::Value::Null);
     Ok((type_name, payload.to_string()))
+}
+
+/// One event of a 0.2 `events` batch (a JSON array), borrowing from its text.
+#[derive(serde::Deserialize)]
+pub(crate) struct WireEvent<'a> {
+    #[serde(borrow)]
+    pub event_type: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub schema_version: std::borrow::Cow<'a, str>,
+    pub stream_version: u64,
+    pub global_position: u64,
+    #[serde(borrow)]
+    pub timestamp: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub payload: &'a serde_json::value::RawValue,
+    #[serde(borrow, default)]
+    pub id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub aggregate_type: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub aggregate_id: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub metadata: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    #[serde(default)]
+    pub causation_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Reads a batch of events; the host always sends a JSON array.
+pub(crate) fn read_events(text: &str) -> Result<Vec<WireEvent<'_>>, PluginError> {
+    serde_json::from_str(text).map_err(|error| PluginError::invalid(format!("the events are not the contract's JSON array: {error}")))
+}
+
+impl<'a> WireEvent<'a> {
+    /// The author's view of this event around `body`: the envelope's fields
+    /// when the host sent them, else `stream` (type and id) when the call
+    /// named it.
+    pub(crate) fn into_event<T>(self, stream: (&str, &str), body: T) -> Event<T> {
+        Event {
+            id: self.id.map(std::borrow::Cow::into_owned).unwrap_or_default(),
+            global_position: self.global_position,
+            aggregate_type: self.aggregate_type.map_or_else(|| stream.0.to_owned(), std::borrow::Cow::into_owned),
+            aggregate_id: self.aggregate_id.map_or_else(|| stream.1.to_owned(), std::borrow::Cow::into_owned),
+            stream_version: self.stream_version,
+            event_type: self.event_type.into_owned(),
+            schema_version: self.schema_version.into_owned(),
+            timestamp: self.timestamp.into_owned(),
+            metadata_json: self.metadata.map(|metadata| metadata.get().to_owned()).unwrap_or_default(),
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+            user_id: self.user_id,
+            source: self.source,
+            body,
+        }
+    }
 }
 
 pub(crate) fn parse_object(what: &str, json: &str) -> Result<serde_json::Value, PluginError> {

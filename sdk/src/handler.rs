@@ -2,13 +2,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::event::{read_events, WireEvent};
 use crate::{Event, PluginError};
 
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit/cairn-plugin@0.1.0",
+        path: "../wit/cairn-plugin@0.2.0",
         world: "handler-plugin",
         pub_export_macro: true,
         export_macro_name: "export_handler_world",
@@ -31,6 +32,11 @@ pub trait Handler {
     const EVENT_TYPES: &'static [&'static str] = &[];
     /// The aggregate types to receive; empty means all.
     const AGGREGATE_TYPES: &'static [&'static str] = &[];
+    /// Whether events come with their envelopes: id, stream, metadata,
+    /// correlation, causation, user and source. Most handlers key documents
+    /// by stream, so the default is true; a handler that reads only types,
+    /// positions, times and payloads sets false and runs faster.
+    const WANTS_ENVELOPE: bool = true;
 
     /// Handles one event. The event's body is its payload; read it into a
     /// type of your own with [`Event::body_as`].
@@ -48,14 +54,33 @@ pub trait Handler {
 }
 
 /// JSON documents by collection and key, kept by the host for this handler.
-pub struct ReadModels {
-    _private: (),
+pub struct ReadModels<'a> {
+    backend: Backend<'a>,
 }
 
-impl ReadModels {
+/// Where documents live: the host's read models in a plugin, a map in
+/// `cairn_sdk::testing`.
+enum Backend<'a> {
+    Host,
+    Memory(&'a mut std::collections::BTreeMap<(String, String), String>),
+}
+
+impl<'a> ReadModels<'a> {
+    /// Documents kept in `documents`, by (collection, key), as JSON text.
+    pub(crate) fn in_memory(documents: &'a mut std::collections::BTreeMap<(String, String), String>) -> Self {
+        Self { backend: Backend::Memory(documents) }
+    }
+
+    fn read(&mut self, collection: &str, key: &str) -> Option<String> {
+        match &mut self.backend {
+            Backend::Host => read_model::get(collection, key),
+            Backend::Memory(documents) => documents.get(&(collection.to_owned(), key.to_owned())).cloned(),
+        }
+    }
+
     /// The document at `key`, if there is one.
     pub fn get<T: DeserializeOwned>(&mut self, collection: &str, key: &str) -> Result<Option<T>, PluginError> {
-        match read_model::get(collection, key) {
+        match self.read(collection, key) {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text)
                 .map(Some)
@@ -66,13 +91,23 @@ impl ReadModels {
     /// Writes the document at `key`.
     pub fn put<T: Serialize>(&mut self, collection: &str, key: &str, value: &T) -> Result<(), PluginError> {
         let text = serde_json::to_string(value).map_err(|error| PluginError::internal(format!("cannot write {collection}/{key}: {error}")))?;
-        read_model::put(collection, key, &text);
+        match &mut self.backend {
+            Backend::Host => read_model::put(collection, key, &text),
+            Backend::Memory(documents) => {
+                documents.insert((collection.to_owned(), key.to_owned()), text);
+            }
+        }
         Ok(())
     }
 
     /// Deletes the document at `key`, if there is one.
     pub fn delete(&mut self, collection: &str, key: &str) {
-        read_model::delete(collection, key);
+        match &mut self.backend {
+            Backend::Host => read_model::delete(collection, key),
+            Backend::Memory(documents) => {
+                documents.remove(&(collection.to_owned(), key.to_owned()));
+            }
+        }
     }
 }
 
@@ -89,10 +124,23 @@ pub struct HandlerAdapter<H>(std::marker::PhantomData<H>);
 crate::event::wire_glue!();
 
 impl<H: Handler> HandlerAdapter<H> {
-    fn handle_one(event: wire::Event, read_models: &mut ReadModels) -> Result<(), PluginError> {
-        let payload: Value = serde_json::from_str(&event.payload)
+    fn handle_one(event: WireEvent<'_>, read_models: &mut ReadModels) -> Result<(), PluginError> {
+        let payload: Value = serde_json::from_str(event.payload.get())
             .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
-        H::handle(envelope(event, payload), read_models)
+        H::handle(event.into_event(("", ""), payload), read_models)
+    }
+
+    /// The batch (the contract's JSON array) through `handle` and
+    /// `end_batch`; a failure names its event.
+    pub(crate) fn handle_batch(events: &str, read_models: &mut ReadModels) -> Result<(), (u32, PluginError)> {
+        let events = read_events(events).map_err(|error| (0, error))?;
+        let last = events.len().saturating_sub(1) as u32;
+        for (index, event) in events.into_iter().enumerate() {
+            Self::handle_one(event, read_models).map_err(|error| (index as u32, error))?;
+        }
+        // A failure here is the last event's: the host then commits the
+        // events before it, which runs `end_batch` again for them.
+        H::end_batch(read_models).map_err(|error| (last, error))
     }
 }
 
@@ -102,19 +150,13 @@ impl<H: Handler> exported::Guest for HandlerAdapter<H> {
             name: H::NAME.to_owned(),
             event_types: H::EVENT_TYPES.iter().map(|name| (*name).to_owned()).collect(),
             aggregate_types: H::AGGREGATE_TYPES.iter().map(|name| (*name).to_owned()).collect(),
+            wants_envelope: H::WANTS_ENVELOPE,
         }
     }
 
-    fn handle(events: Vec<wire::Event>) -> Result<(), exported::Failure> {
-        let mut read_models = ReadModels { _private: () };
-        let last = events.len().saturating_sub(1) as u32;
-        for (index, event) in events.into_iter().enumerate() {
-            Self::handle_one(event, &mut read_models)
-                .map_err(|error| exported::Failure { index: index as u32, error: to_wire(error) })?;
-        }
-        // A failure here is the last event's: the host then commits the
-        // events before it, which runs `end_batch` again for them.
-        H::end_batch(&mut read_models).map_err(|error| exported::Failure { index: last, error: to_wire(error) })
+    fn handle(events: String) -> Result<(), exported::Failure> {
+        let mut read_models = ReadModels { backend: Backend::Host };
+        Self::handle_batch(&events, &mut read_models).map_err(|(index, error)| exported::Failure { index, error: to_wire(error) })
     }
 }
 

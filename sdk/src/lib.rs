@@ -164,7 +164,7 @@ pub use event::{Command, Event};
 #[cfg(feature = "aggregate")]
 pub use aggregate::Aggregate;
 
-#[cfg(feature = "aggregate")]
+#[cfg(any(feature = "aggregate", feature = "migrator", feature = "handler"))]
 pub mod testing;
 
 #[cfg(feature = "migrator")]

@@ -1,12 +1,13 @@
 use serde_json::Value;
 
+use crate::event::{read_events, WireEvent};
 use crate::{Event, PluginError};
 
 #[doc(hidden)]
 #[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit/cairn-plugin@0.1.0",
+        path: "../wit/cairn-plugin@0.2.0",
         world: "migrator-plugin",
         pub_export_macro: true,
         export_macro_name: "export_migrator_world",
@@ -37,6 +38,10 @@ pub struct Step {
 pub trait Migrator {
     /// Every step this migrator offers.
     const STEPS: &'static [Step];
+    /// Whether `migrate` reads the events' envelopes: id, stream, metadata,
+    /// correlation, causation, user and source. Leave it false unless it
+    /// does; without it those fields are empty and upcasts run faster.
+    const WANTS_ENVELOPE: bool = false;
 
     /// The payload at `step.to_version`, from the event at `step.from_version`.
     /// The SDK sets the event's schema version; the rest of the envelope
@@ -50,7 +55,7 @@ pub struct MigratorAdapter<M>(std::marker::PhantomData<M>);
 crate::event::wire_glue!();
 
 impl<M: Migrator> MigratorAdapter<M> {
-    fn migrate_event(mut event: wire::Event) -> Result<wire::Event, PluginError> {
+    pub(crate) fn migrate_event(event: WireEvent<'_>) -> Result<exported::Migrated, PluginError> {
         let step = M::STEPS
             .iter()
             .find(|step| step.event_type == event.event_type && step.from_version == event.schema_version)
@@ -60,29 +65,33 @@ impl<M: Migrator> MigratorAdapter<M> {
                     event.event_type, event.schema_version
                 ))
             })?;
-        let payload: Value = serde_json::from_str(&event.payload)
+        let payload: Value = serde_json::from_str(event.payload.get())
             .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
-        let migrated = M::migrate(step, envelope(event.clone(), payload))?;
-        event.payload = migrated.to_string();
-        event.schema_version = step.to_version.to_owned();
-        Ok(event)
+        let migrated = M::migrate(step, event.into_event(("", ""), payload))?;
+        Ok(exported::Migrated { payload: migrated.to_string(), metadata: None })
     }
 }
 
 impl<M: Migrator> exported::Guest for MigratorAdapter<M> {
-    fn describe() -> Vec<exported::Migration> {
-        M::STEPS
+    fn describe() -> exported::Info {
+        let steps = M::STEPS
             .iter()
             .map(|step| exported::Migration {
                 event_type: step.event_type.to_owned(),
                 from_version: step.from_version.to_owned(),
                 to_version: step.to_version.to_owned(),
             })
-            .collect()
+            .collect();
+        exported::Info { steps, wants_envelope: M::WANTS_ENVELOPE }
     }
 
-    fn migrate(event: wire::Event) -> Result<wire::Event, wire::Error> {
-        Self::migrate_event(event).map_err(to_wire)
+    fn migrate(events: String) -> Vec<Result<exported::Migrated, wire::Error>> {
+        match read_events(&events) {
+            Ok(events) => events.into_iter().map(|event| Self::migrate_event(event).map_err(to_wire)).collect(),
+            // Not the contract's batch: no answer can name its event, so the
+            // host hears one error and reports the batch's first event.
+            Err(error) => vec![Err(to_wire(error))],
+        }
     }
 }
 

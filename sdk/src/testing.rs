@@ -1,82 +1,86 @@
-//! Run an aggregate natively, through exactly the code the WebAssembly
-//! export runs: JSON in, JSON out. Use it in a plugin's own unit tests,
-//! where no host is needed, and to compare native and wasm speed.
+//! Test plugins natively, through the same code their wasm exports run, in
+//! given/when/then form with typed events and commands:
+//!
+//! - aggregates ([`AggregateTest`]): given events, when a command, then
+//!   events, a rejection, or an invalid-input error;
+//! - migrators ([`MigratorTest`]): this payload in, that one out;
+//! - handlers ([`HandlerTest`]): given events, then read-model documents,
+//!   kept in memory.
+//!
+//! Events and payloads go through JSON exactly as the host hands them over,
+//! so a test also catches a type that does not round-trip.
 
-use crate::aggregate::{bindings::cairn::plugin::types as wire, Adapter};
-use crate::{Aggregate, PluginError};
+#[cfg(feature = "aggregate")]
+mod aggregate;
+#[cfg(feature = "handler")]
+mod handler;
+#[cfg(feature = "migrator")]
+mod migrator;
 
-/// An event as the host hands it to `apply`.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    /// Such as "MoneyDeposited".
-    pub event_type: String,
-    /// Such as "1.0".
-    pub schema_version: String,
-    /// The payload, JSON text.
-    pub payload: String,
-    /// The metadata object, JSON text.
-    pub metadata: String,
-    /// The aggregate the event belongs to.
-    pub aggregate_id: String,
-    /// 1-based position in its stream.
-    pub stream_version: u64,
-}
+#[cfg(feature = "aggregate")]
+pub use aggregate::{apply, decide, initial_state, AggregateTest, AggregateThen, StoredEvent};
+#[cfg(feature = "handler")]
+pub use handler::HandlerTest;
+#[cfg(feature = "migrator")]
+pub use migrator::MigratorTest;
 
-impl StoredEvent {
-    /// An event with empty metadata.
-    pub fn new(aggregate_id: &str, stream_version: u64, event_type: &str, payload: &str) -> Self {
-        Self {
-            event_type: event_type.to_owned(),
-            schema_version: "1.0".to_owned(),
-            payload: payload.to_owned(),
-            metadata: "{}".to_owned(),
-            aggregate_id: aggregate_id.to_owned(),
-            stream_version,
-        }
-    }
-}
+/// The time every test event carries.
+pub const TEST_TIMESTAMP: &str = "2000-01-01T00:00:00.000000Z";
 
-/// The state JSON before the first event.
-pub fn initial_state<A: Aggregate>(aggregate_id: &str) -> String {
-    serde_json::to_string(&A::initial_state(aggregate_id)).unwrap_or_default()
-}
-
-/// Folds events into a state, as the host's `apply` call does.
-pub fn apply<A: Aggregate>(state: &str, events: &[StoredEvent]) -> Result<String, PluginError> {
-    let wire_events = events
-        .iter()
-        .map(|event| wire::Event {
-            id: String::new(),
-            global_position: event.stream_version,
-            aggregate_type: A::AGGREGATE_TYPE.to_owned(),
-            aggregate_id: event.aggregate_id.clone(),
-            stream_version: event.stream_version,
-            event_type: event.event_type.clone(),
-            schema_version: event.schema_version.clone(),
-            timestamp: "2000-01-01T00:00:00Z".to_owned(),
-            payload: event.payload.clone(),
-            metadata: event.metadata.clone(),
-            correlation_id: None,
-            causation_id: None,
-            user_id: None,
-            source: None,
-        })
-        .collect();
-    Adapter::<A>::apply_all(state.to_owned(), wire_events)
-}
-
-/// Decides on a command, as the host's `decide` call does, and returns each
-/// new event's type and payload JSON.
-pub fn decide<A: Aggregate>(state: &str, command_type: &str, payload: &str) -> Result<Vec<(String, String)>, PluginError> {
-    let command = wire::Command {
-        command_id: "test-command".to_owned(),
-        command_type: command_type.to_owned(),
-        aggregate_id: "test-aggregate".to_owned(),
-        payload: payload.to_owned(),
-        metadata: "{}".to_owned(),
+/// A typed event or command split into its type name and payload JSON, the
+/// way the host stores it (`#[serde(tag = "...", content = "payload")]`).
+#[cfg(any(feature = "aggregate", feature = "handler"))]
+fn split_tagged<T: serde::Serialize>(tag: &str, value: &T) -> (String, String) {
+    let mut object = match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(object)) => object,
+        Ok(other) => panic!("a typed event or command must serialize to an object tagged `{tag}`, not {other}"),
+        Err(error) => panic!("cannot serialize a test value: {error}"),
     };
-    Ok(Adapter::<A>::decide_command(state.to_owned(), command)?
-        .into_iter()
-        .map(|event| (event.event_type, event.payload))
-        .collect())
+    let Some(serde_json::Value::String(type_name)) = object.remove(tag) else {
+        panic!("a typed value must serialize with a `{tag}` string; use #[serde(tag = \"{tag}\", content = \"payload\")]");
+    };
+    let payload = object.remove("payload").unwrap_or(serde_json::Value::Null);
+    (type_name, payload.to_string())
+}
+
+/// One event of a test batch, written as the host writes the contract's
+/// `events` JSON array.
+struct TestEvent<'a> {
+    event_type: &'a str,
+    schema_version: &'a str,
+    stream_version: u64,
+    global_position: u64,
+    /// Payload JSON text, embedded as it is (it need not be valid JSON).
+    payload: &'a str,
+    /// (aggregate type, aggregate id, metadata JSON) when the plugin wants envelopes.
+    envelope: Option<(&'a str, &'a str, &'a str)>,
+}
+
+fn events_json(events: &[TestEvent<'_>]) -> String {
+    let quoted = |text: &str| serde_json::to_string(text).expect("a string serializes");
+    let mut json = String::from("[");
+    for (index, event) in events.iter().enumerate() {
+        if index > 0 {
+            json.push(',');
+        }
+        json.push_str(&format!(
+            "{{\"event_type\":{},\"schema_version\":{},\"stream_version\":{},\"global_position\":{},\"timestamp\":\"{TEST_TIMESTAMP}\",\"payload\":{}",
+            quoted(event.event_type),
+            quoted(event.schema_version),
+            event.stream_version,
+            event.global_position,
+            event.payload
+        ));
+        if let Some((aggregate_type, aggregate_id, metadata)) = event.envelope {
+            json.push_str(&format!(
+                ",\"id\":\"00000000-0000-7000-8000-{:012}\",\"aggregate_type\":{},\"aggregate_id\":{},\"metadata\":{metadata},\"correlation_id\":null,\"causation_id\":null,\"user_id\":null,\"source\":null",
+                event.global_position,
+                quoted(aggregate_type),
+                quoted(aggregate_id)
+            ));
+        }
+        json.push('}');
+    }
+    json.push(']');
+    json
 }

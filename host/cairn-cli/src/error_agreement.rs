@@ -94,6 +94,7 @@ fn load_errors() -> Vec<PluginLoadError> {
         PluginLoadError::NotAComponent("core module".into()),
         PluginLoadError::NoKnownWorld("nothing".into()),
         PluginLoadError::SeveralWorlds("aggregate, handler".into()),
+        PluginLoadError::MissingFunctions { export: "cairn:plugin/aggregate@0.2.0".into(), missing: "decide".into(), contract: cairn::runtime::ContractVersion::V0_2 },
         PluginLoadError::ForbiddenImports("wasi:filesystem".into()),
         PluginLoadError::Instantiation("trap".into()),
         PluginLoadError::Cache("disk full".into()),
@@ -104,6 +105,7 @@ fn load_errors() -> Vec<PluginLoadError> {
             PluginLoadError::NotAComponent(_)
             | PluginLoadError::NoKnownWorld(_)
             | PluginLoadError::SeveralWorlds(_)
+            | PluginLoadError::MissingFunctions { .. }
             | PluginLoadError::ForbiddenImports(_)
             | PluginLoadError::Instantiation(_)
             | PluginLoadError::Cache(_)

@@ -64,8 +64,13 @@ async fn add(cli: &Cli, args: &AddArgs) -> anyhow::Result<()> {
         println!("{} version {} already has these exact bytes and is active; nothing changed", record.name, record.version);
     } else {
         println!(
-            "added {} version {} ({}, sha256 {}, {} bytes); it is now active",
-            record.name, record.version, record.kind, record.content_hash, record.size_bytes
+            "added {} version {} ({}, contract cairn:plugin@{}, sha256 {}, {} bytes); it is now active",
+            record.name,
+            record.version,
+            record.kind,
+            contract_of(record),
+            record.content_hash,
+            record.size_bytes
         );
     }
     Ok(())
@@ -87,13 +92,14 @@ async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     let mut table = comfy_table::Table::new();
     table
         .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_header(["name", "version", "active", "kind", "describes", "sha256", "bytes", "added"]);
+        .set_header(["name", "version", "active", "kind", "contract", "describes", "sha256", "bytes", "added"]);
     for record in &versions {
         table.add_row([
             record.name.clone(),
             record.version.to_string(),
             if record.active { "yes".to_owned() } else { String::new() },
             record.kind.clone(),
+            contract_of(record),
             summarize_description(&record.description),
             record.content_hash[..12.min(record.content_hash.len())].to_owned(),
             record.size_bytes.to_string(),
@@ -102,6 +108,15 @@ async fn list(cli: &Cli, args: &ListArgs) -> anyhow::Result<()> {
     }
     println!("{table}");
     Ok(())
+}
+
+/// The contract version a registered component exports, from its stored
+/// description; "?" when the description cannot be read (the table still
+/// lists the plugin, and loading it names the problem).
+fn contract_of(record: &cairn::store::PluginVersionRecord) -> String {
+    cairn::runtime::PluginKind::parse(&record.kind)
+        .and_then(|kind| cairn::plugins::Description::decode(kind, &record.description).ok())
+        .map_or_else(|| "?".to_owned(), |description| description.contract.to_string())
 }
 
 /// One short line from a stored `describe` answer.

@@ -8,7 +8,7 @@ use cairn_event::{JsonText, RecordedEvent};
 use crate::bindings::AggregatePre;
 use crate::error::{FailureReason, PluginCallError, PluginLoadError};
 use crate::pool::InstancePool;
-use crate::types::{AggregateInfo, CheckedEvent, CommandInput, PluginReply};
+use crate::types::{AggregateInfo, CheckedEvent, CommandInput, EventShape, PluginReply};
 use cairn_event::answer::check_proposed;
 use crate::{CompiledPlugin, PluginRuntime};
 
@@ -18,12 +18,13 @@ pub struct AggregatePlugin {
     instances: InstancePool<AggregatePre>,
     content_hash: String,
     info: AggregateInfo,
+    shape: EventShape,
 }
 
 impl AggregatePlugin {
     pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
         let instances = InstancePool::link(runtime, name, compiled, AggregatePre::new)?;
-        let info = instances.call("describe", |store, bindings| bindings.describe(store))?;
+        let (info, shape) = instances.call("describe", |store, bindings| bindings.describe(store))?;
         let mut problems = Vec::new();
         if info.aggregate_type.trim().is_empty() {
             problems.push("aggregate-type is empty");
@@ -37,7 +38,7 @@ impl AggregatePlugin {
         if !problems.is_empty() {
             return Err(instances.failure("describe", FailureReason::Malformed(problems.join("; "))).into());
         }
-        Ok(Self { instances, content_hash: compiled.content_hash.clone(), info })
+        Ok(Self { instances, content_hash: compiled.content_hash.clone(), info, shape })
     }
 
     pub fn name(&self) -> &str {
@@ -69,8 +70,9 @@ impl AggregatePlugin {
         JsonText::parse(state).map_err(|error| self.malformed("initial-state", format!("the state is not JSON: {error}")))
     }
 
+    /// Folds `events`, which are all of one stream, into `state`.
     pub fn apply(&self, state: &JsonText, events: &[RecordedEvent]) -> Result<JsonText, PluginCallError> {
-        let reply = self.instances.call("apply", |store, bindings| bindings.apply(store, state.as_str(), events))?;
+        let reply = self.instances.call("apply", |store, bindings| bindings.apply(store, state.as_str(), events, self.shape))?;
         let state = reply.map_err(|reply| self.refused("apply", reply))?;
         self.check_size("apply", "the state", state.len())?;
         JsonText::parse(state).map_err(|error| self.malformed("apply", format!("the state is not JSON: {error}")))

@@ -43,8 +43,10 @@ pub enum PluginLoadError {
     NotAComponent(String),
     #[error("the component exports none of Cairn's worlds (aggregate-plugin, migrator-plugin, handler-plugin); it exports: {0}")]
     NoKnownWorld(String),
-    #[error("the component exports more than one Cairn world ({0}); a plugin exports exactly one")]
+    #[error("the component exports more than one Cairn world ({0}); a plugin exports exactly one, of one contract version: build it against one of wit/cairn-plugin@0.1.0 or wit/cairn-plugin@0.2.0")]
     SeveralWorlds(String),
+    #[error("the component exports {export} without the function(s) {missing}; contract {contract} needs all of them: rebuild it against wit/cairn-plugin@{contract}")]
+    MissingFunctions { export: String, missing: String, contract: super::types::ContractVersion },
     #[error("the component imports what the sandbox does not grant: {0}")]
     ForbiddenImports(String),
     #[error("the component failed to start: {0}")]

@@ -8,23 +8,24 @@ use cairn_event::RecordedEvent;
 use crate::bindings::HandlerPre;
 use crate::error::{FailureReason, PluginCallError, PluginLoadError};
 use crate::pool::InstancePool;
-use crate::types::{HandlerInfo, ReadModelAccess};
+use crate::types::{EventShape, HandlerInfo, ReadModelAccess};
 use crate::{CompiledPlugin, PluginRuntime};
 
 pub struct HandlerPlugin {
     instances: InstancePool<HandlerPre>,
     content_hash: String,
     info: HandlerInfo,
+    shape: EventShape,
 }
 
 impl HandlerPlugin {
     pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
         let instances = InstancePool::link(runtime, name, compiled, HandlerPre::new)?;
-        let info = instances.call("describe", |store, bindings| bindings.describe(store))?;
+        let (info, shape) = instances.call("describe", |store, bindings| bindings.describe(store))?;
         if info.name.trim().is_empty() {
             return Err(instances.failure("describe", FailureReason::Malformed("the handler's name is empty".to_owned())).into());
         }
-        Ok(Self { instances, content_hash: compiled.content_hash.clone(), info })
+        Ok(Self { instances, content_hash: compiled.content_hash.clone(), info, shape })
     }
 
     pub fn content_hash(&self) -> &str {
@@ -62,7 +63,7 @@ impl HandlerPlugin {
         let mut slot = Some(read_models);
         let result = self.instances.call("handle", |store, bindings| {
             store.data_mut().read_model = slot.take();
-            let outcome = bindings.handle(&mut *store, events);
+            let outcome = bindings.handle(&mut *store, events, self.shape);
             slot = store.data_mut().read_model.take();
             outcome
         });

@@ -148,16 +148,31 @@ impl PluginRuntime {
     /// Checks which world a compiled component exports and what it imports.
     fn inspect(&self, component: Component, content_hash: String, compile_source: CompileSource) -> Result<CompiledPlugin, PluginLoadError> {
         let component_type = component.component_type();
-        let exports: Vec<String> = component_type.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
-        let (kind, contract) = match bindings::exported_worlds(&exports).as_slice() {
+        let exports: Vec<(String, ComponentItem)> =
+            component_type.exports(&self.engine).map(|(name, item)| (name.to_owned(), item.ty)).collect();
+        let export_names: Vec<String> = exports.iter().map(|(name, _)| name.clone()).collect();
+        let world = match bindings::exported_worlds(&export_names).as_slice() {
             [world] => *world,
-            [] => return Err(PluginLoadError::NoKnownWorld(if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") })),
+            [] => return Err(PluginLoadError::NoKnownWorld(if exports.is_empty() { "nothing".to_owned() } else { export_names.join(", ") })),
             several => {
                 return Err(PluginLoadError::SeveralWorlds(
-                    several.iter().map(|(kind, version)| format!("{} {version}", kind.as_str())).collect::<Vec<_>>().join(", "),
+                    several.iter().map(|world| format!("{} {}", world.kind.as_str(), world.contract)).collect::<Vec<_>>().join(", "),
                 ))
             }
         };
+        let functions: Vec<String> = match exports.iter().find(|(name, _)| name == world.export) {
+            Some((_, ComponentItem::ComponentInstance(instance))) => instance.exports(&self.engine).map(|(name, _)| name.to_owned()).collect(),
+            _ => Vec::new(),
+        };
+        let missing: Vec<&str> = world.functions.iter().copied().filter(|function| !functions.iter().any(|name| name == function)).collect();
+        if !missing.is_empty() {
+            return Err(PluginLoadError::MissingFunctions {
+                export: world.export.to_owned(),
+                missing: missing.join(", "),
+                contract: world.contract,
+            });
+        }
+        let (kind, contract) = (world.kind, world.contract);
         let forbidden: Vec<String> = component_type
             .imports(&self.engine)
             .filter(|(name, item)| {

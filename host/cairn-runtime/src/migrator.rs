@@ -8,7 +8,7 @@ use cairn_event::RecordedEvent;
 use crate::bindings::MigratorPre;
 use crate::error::{FailureReason, PluginCallError, PluginLoadError};
 use crate::pool::InstancePool;
-use crate::types::MigrationStep;
+use crate::types::{EventShape, MigrationStep};
 use cairn_event::answer::check_migrated;
 use crate::{CompiledPlugin, PluginRuntime};
 
@@ -16,12 +16,13 @@ pub struct MigratorPlugin {
     instances: InstancePool<MigratorPre>,
     content_hash: String,
     steps: Vec<MigrationStep>,
+    shape: EventShape,
 }
 
 impl MigratorPlugin {
     pub(super) fn new(runtime: Arc<PluginRuntime>, name: &str, compiled: &CompiledPlugin) -> Result<Self, PluginLoadError> {
         let instances = InstancePool::link(runtime, name, compiled, MigratorPre::new)?;
-        let steps = instances.call("describe", |store, bindings| bindings.describe(store))?;
+        let (steps, shape) = instances.call("describe", |store, bindings| bindings.describe(store))?;
         let mut problems = Vec::new();
         if steps.is_empty() {
             problems.push("it declares no migration steps".to_owned());
@@ -38,7 +39,7 @@ impl MigratorPlugin {
         if !problems.is_empty() {
             return Err(instances.failure("describe", FailureReason::Malformed(problems.join("; "))).into());
         }
-        Ok(Self { instances, content_hash: compiled.content_hash.clone(), steps })
+        Ok(Self { instances, content_hash: compiled.content_hash.clone(), steps, shape })
     }
 
     pub fn content_hash(&self) -> &str {
@@ -62,34 +63,31 @@ impl MigratorPlugin {
     /// Runs one step on each event, on one instance: `to_versions[i]` is the
     /// version event `i` must come back with. The first failure stops the
     /// batch and reports which event it was; nothing the plugin returned is
-    /// used unless every check passes: same id, event type and stream, the
-    /// step's to-version, a JSON payload and a JSON object of metadata.
+    /// used unless every check passes: one answer per event, the event's id,
+    /// type and stream, the step's to-version, a JSON payload and a JSON
+    /// object of metadata.
     pub fn migrate(&self, events: &[&RecordedEvent], to_versions: &[&str]) -> Result<Vec<RecordedEvent>, (usize, PluginCallError)> {
         let failed_at = std::cell::Cell::new(0usize);
-        let replies = self
+        let deadline = self.instances.deadline_ticks();
+        let answers = self
             .instances
-            .call("migrate", |store, bindings| {
-                let mut replies = Vec::with_capacity(events.len());
-                for (index, event) in events.iter().enumerate() {
-                    failed_at.set(index);
-                    store.set_epoch_deadline(self.instances.deadline_ticks());
-                    match bindings.migrate(&mut *store, event)? {
-                        Ok(reply) => replies.push(reply),
-                        Err(error) => return Ok(Err(error)),
-                    }
-                }
-                Ok(Ok(replies))
-            })
+            .call("migrate", |store, bindings| bindings.migrate_batch(store, events, to_versions, self.shape, deadline, &failed_at))
             .map_err(|error| (failed_at.get(), error))?;
-        let replies = replies.map_err(|error| {
-            (failed_at.get(), self.instances.failure("migrate", FailureReason::from(error)))
-        })?;
-        replies
+        if let Some(index) = answers.iter().position(Result::is_err) {
+            let Some(Err(reply)) = answers.into_iter().nth(index) else { unreachable!("the answer at {index} is an error") };
+            return Err((index, self.instances.failure("migrate", FailureReason::from(reply))));
+        }
+        if answers.len() != events.len() {
+            let message = format!("it answered {} results for a batch of {} events; answer one result per event, in order", answers.len(), events.len());
+            return Err((answers.len().min(events.len().saturating_sub(1)), self.instances.failure("migrate", FailureReason::Malformed(message))));
+        }
+        let limit = self.instances.output_limits().answer_bytes;
+        answers
             .into_iter()
+            .map(|answer| answer.expect("errors were handled above"))
             .zip(events.iter().zip(to_versions))
             .enumerate()
             .map(|(index, (reply, (original, to_version)))| {
-                let limit = self.instances.output_limits().answer_bytes;
                 if reply.payload.len() + reply.metadata.len() > limit {
                     let message = format!("the migrated event came to {} bytes, over the limit of {limit} for one answer (--plugin-max-answer-bytes)", reply.payload.len() + reply.metadata.len());
                     return Err((index, self.instances.failure("migrate", FailureReason::OverLimit(message))));

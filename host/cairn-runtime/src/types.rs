@@ -68,14 +68,28 @@ pub trait ReadModelAccess: Send {
 pub enum ContractVersion {
     #[serde(rename = "0.1.0")]
     V0_1,
+    #[serde(rename = "0.2.0")]
+    V0_2,
 }
 
 impl ContractVersion {
     pub fn as_str(self) -> &'static str {
         match self {
             ContractVersion::V0_1 => "0.1.0",
+            ContractVersion::V0_2 => "0.2.0",
         }
     }
+}
+
+/// Which parts of each event a plugin receives. A 0.2 plugin says in
+/// `describe` whether it wants the envelope (id, stream, metadata,
+/// correlation, causation, user, source); a 0.1 plugin always gets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventShape {
+    /// Type, schema version, positions, time and payload.
+    Compact,
+    /// The compact record and the envelope.
+    WithEnvelope,
 }
 
 impl std::fmt::Display for ContractVersion {

@@ -55,3 +55,38 @@ impl Handler for AccountSummaryProjection {
 }
 
 cairn_sdk::export_handler!(AccountSummaryProjection);
+
+#[cfg(test)]
+mod tests {
+    use cairn_sdk::testing::HandlerTest;
+    use cairn_sdk::PluginError;
+    use serde_json::json;
+
+    fn event(event_type: &str, payload: serde_json::Value) -> serde_json::Value {
+        json!({ "event_type": event_type, "payload": payload })
+    }
+
+    #[test]
+    fn an_account_summary_follows_its_events() {
+        let mut test = HandlerTest::<super::AccountSummaryProjection>::new();
+        test.given("bank-account", "acc-1", &[event("AccountOpened", json!({"owner": "Ann"})), event("MoneyDeposited", json!({"amount": 300})), event("MoneyWithdrawn", json!({"amount": 120}))])
+            .unwrap();
+        test.given("other", "acc-2", &[event("AccountOpened", json!({"owner": "Bob"}))]).unwrap();
+        test.then_document(
+            "accounts",
+            "acc-1",
+            json!({"owner": "Ann", "balance": 180, "status": "open", "transactions": 2, "last_event_at": cairn_sdk::testing::TEST_TIMESTAMP}),
+        );
+        // Not a bank account: the handler never sees it.
+        test.then_no_document("accounts", "acc-2");
+    }
+
+    #[test]
+    fn a_deposit_without_an_amount_is_invalid_and_names_its_event() {
+        let mut test = HandlerTest::<super::AccountSummaryProjection>::new();
+        let failure = test.given("bank-account", "acc-1", &[event("AccountOpened", json!({"owner": "Ann"})), event("MoneyDeposited", json!({"sum": 5}))]).unwrap_err();
+        assert!(matches!(failure, (1, PluginError::Invalid(_))), "{failure:?}");
+        // The event before the failure is kept, as the host commits it.
+        assert_eq!(test.document::<serde_json::Value>("accounts", "acc-1").unwrap()["owner"], "Ann");
+    }
+}

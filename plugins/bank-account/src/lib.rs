@@ -133,3 +133,52 @@ impl Aggregate for BankAccount {
 
 #[cfg(target_arch = "wasm32")]
 cairn_sdk::export_aggregate!(BankAccount);
+
+#[cfg(test)]
+mod tests {
+    use super::{AccountCommand, AccountEvent, BankAccount};
+    use cairn_sdk::testing::AggregateTest;
+
+    fn opened() -> AccountEvent {
+        AccountEvent::AccountOpened { owner: "Ann".into() }
+    }
+
+    #[test]
+    fn a_deposit_into_an_open_account_is_recorded() {
+        AggregateTest::<BankAccount>::new("acc-1")
+            .given([opened()])
+            .when(AccountCommand::Deposit { amount: 250 })
+            .then_events([AccountEvent::MoneyDeposited { amount: 250 }]);
+    }
+
+    #[test]
+    fn a_withdrawal_beyond_the_balance_is_rejected() {
+        AggregateTest::<BankAccount>::new("acc-1")
+            .given([opened(), AccountEvent::MoneyDeposited { amount: 100 }, AccountEvent::MoneyWithdrawn { amount: 40 }])
+            .when(AccountCommand::Withdraw { amount: 61 })
+            .then_rejected("insufficient funds: the balance is 60");
+    }
+
+    #[test]
+    fn nothing_happens_to_a_closed_account() {
+        AggregateTest::<BankAccount>::new("acc-1")
+            .given([opened(), AccountEvent::AccountClosed {}])
+            .when(AccountCommand::Deposit { amount: 1 })
+            .then_rejected("the account is closed");
+    }
+
+    #[test]
+    fn an_account_is_opened_once() {
+        AggregateTest::<BankAccount>::new("acc-1").when(AccountCommand::Open { owner: "Ann".into() }).then_events([opened()]);
+        AggregateTest::<BankAccount>::new("acc-1").given([opened()]).when(AccountCommand::Open { owner: "Bob".into() }).then_rejected("already open");
+    }
+
+    #[test]
+    fn an_event_type_the_account_does_not_know_is_invalid() {
+        let folded = cairn_sdk::testing::apply::<BankAccount>(
+            &cairn_sdk::testing::initial_state::<BankAccount>("acc-1"),
+            &[cairn_sdk::testing::StoredEvent::new("acc-1", 1, "AccountFrozen", "{}")],
+        );
+        assert!(matches!(folded, Err(cairn_sdk::PluginError::Invalid(_))), "{folded:?}");
+    }
+}

@@ -59,4 +59,22 @@ mod tests {
         });
         assert_eq!(super::upgrade_payload(before).unwrap(), after);
     }
+
+    #[test]
+    fn a_registration_at_1_0_comes_out_at_1_1_through_the_export() {
+        cairn_sdk::testing::MigratorTest::<super::UserMigrator>::event("UserRegistered", "1.0")
+            .given(json!({"user_id": "7", "expertise_domains": " rust ,, wasm ", "user_preferences": {"weekly_digest": false}}))
+            .then_payload(json!({
+                "user_id": "7",
+                "expertise_domains": ["rust", "wasm"],
+                "user_preferences": {"weekly_digest": false},
+                "notification_settings": {"frequency": "immediate", "channels": ["email"], "quiet_hours": {"enabled": false}}
+            }));
+    }
+
+    #[test]
+    fn a_payload_that_is_not_an_object_is_invalid() {
+        cairn_sdk::testing::MigratorTest::<super::UserMigrator>::event("UserProfileUpdated", "1.0").given(json!([1, 2])).then_invalid("");
+        cairn_sdk::testing::MigratorTest::<super::UserMigrator>::event("UserRegistered", "0.9").given(json!({})).then_invalid("no step");
+    }
 }

@@ -4,6 +4,7 @@
 //!   CAIRN_TEST_POSTGRES_URL is set, PostgreSQL.
 //! - `checkpoints`: named checkpoints and sequence validation, on both backends.
 //! - `commands`: commands and state through aggregate plugins, on both backends.
+//! - `contracts`: contract 0.1.0 and 0.2.0 plugins side by side, on both backends.
 //! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
 //! - `polyglot`: the Python and JavaScript plugins against their documented behaviour.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
@@ -16,6 +17,7 @@ mod checkpoints;
 mod cli;
 mod commands;
 mod conformance;
+mod contracts;
 mod migrators;
 mod polyglot;
 mod registry;

@@ -108,9 +108,9 @@ async fn a_failing_migrator_fails_the_read_naming_event_migrator_and_step(store:
     let chains = host.migration_chains().await.unwrap();
     for (request, expected) in [
         ("trap", "this migrator traps on purpose"),
-        ("wrong-version", "it returned schema version `1.5`, but the step goes to `2.0`"),
         ("invalid-json", "the payload is not JSON"),
-        ("change-id", "it changed the event id"),
+        ("bad-metadata", "metadata"),
+        ("short-answer", "it answered 0 results for a batch of 1 events"),
         ("refuse", "refused on purpose"),
     ] {
         let event = append(&store, &format!("fragile-{request}"), "Fragile", "1.0", &format!(r#"{{"do":"{request}"}}"#)).await;

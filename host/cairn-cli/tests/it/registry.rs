@@ -137,14 +137,14 @@ async fn every_kind_of_plugin_is_described_when_added(store: Arc<dyn EventStore>
     let handler = add_plugin(&host, "account-summary").await;
     let described = |record: &cairn::store::PluginVersionRecord| serde_json::from_str::<serde_json::Value>(&record.description).unwrap();
     assert_eq!((aggregate.name.as_str(), aggregate.kind.as_str()), ("opportunity", "aggregate"));
-    assert_eq!(described(&aggregate), serde_json::json!({"format":1,"contract":"0.1.0","aggregate_type":"opportunity","state_version":"1","snapshot_every":50}));
+    assert_eq!(described(&aggregate), serde_json::json!({"format":1,"contract":"0.2.0","aggregate_type":"opportunity","state_version":"1","snapshot_every":50}));
     assert_eq!((migrator.name.as_str(), migrator.kind.as_str()), ("opportunity-migrator", "migrator"));
     assert_eq!(
         described(&migrator)["steps"][0],
         serde_json::json!({"event_type":"OpportunityCreated","from_version":"1.0","to_version":"2.0"})
     );
     assert_eq!((handler.name.as_str(), handler.kind.as_str()), ("account-summary", "handler"));
-    assert_eq!(described(&handler), serde_json::json!({"format":1,"contract":"0.1.0","name":"account-summary","event_types":[],"aggregate_types":["bank-account"]}));
+    assert_eq!(described(&handler), serde_json::json!({"format":1,"contract":"0.2.0","name":"account-summary","event_types":[],"aggregate_types":["bank-account"]}));
     // A plugin's kind is part of its name's identity.
     let error = host
         .add(PluginSource { bytes: plugin_bytes("opportunity-migrator"), requested_name: Some("opportunity".to_owned()), file_stem: None })

@@ -1,10 +1,12 @@
 //! The only module that names generated bindings. Each contract version
-//! the host speaks has a module of its own (`v0_1`), generated from its
+//! the host speaks has a module of its own (`v0_1`, `v0_2`), generated from its
 //! frozen WIT package and linked side by side with the others; the rest of
 //! the runtime calls a world through the enums here, in host types
 //! (`crate::types`), whatever version the component exports.
 
+mod events_json;
 mod v0_1;
+mod v0_2;
 
 use cairn_event::RecordedEvent;
 use wasmtime::component::{InstancePre, Linker};
@@ -12,26 +14,35 @@ use wasmtime::Store;
 
 use crate::pool::WorldPre;
 use crate::sandbox::PluginState;
-use crate::types::{AggregateInfo, CommandInput, ContractVersion, HandlerInfo, MigrationStep, PluginReply, ProposedEvent, ReturnedEvent};
+use crate::types::{AggregateInfo, CommandInput, ContractVersion, EventShape, HandlerInfo, MigrationStep, PluginReply, ProposedEvent, ReturnedEvent};
 use crate::PluginKind;
 
 /// Adds the imports of every contract version to `linker`.
 pub(crate) fn add_imports(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
-    v0_1::add_imports(linker)
+    v0_1::add_imports(linker)?;
+    v0_2::add_imports(linker)
 }
 
-/// Every (kind, contract version) whose world interface `exports` names.
-pub(crate) fn exported_worlds(exports: &[String]) -> Vec<(PluginKind, ContractVersion)> {
-    let known = [
-        (v0_1::AGGREGATE_EXPORT, PluginKind::Aggregate, ContractVersion::V0_1),
-        (v0_1::MIGRATOR_EXPORT, PluginKind::Migrator, ContractVersion::V0_1),
-        (v0_1::HANDLER_EXPORT, PluginKind::Handler, ContractVersion::V0_1),
-    ];
-    known
-        .into_iter()
-        .filter(|(name, _, _)| exports.iter().any(|export| export == name))
-        .map(|(_, kind, version)| (kind, version))
-        .collect()
+/// A world interface the host knows: its export name, and the functions it must have.
+pub(crate) struct KnownWorld {
+    pub kind: PluginKind,
+    pub contract: ContractVersion,
+    pub export: &'static str,
+    pub functions: &'static [&'static str],
+}
+
+const KNOWN_WORLDS: [KnownWorld; 6] = [
+    KnownWorld { kind: PluginKind::Aggregate, contract: ContractVersion::V0_1, export: v0_1::AGGREGATE_EXPORT, functions: v0_1::AGGREGATE_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Migrator, contract: ContractVersion::V0_1, export: v0_1::MIGRATOR_EXPORT, functions: v0_1::MIGRATOR_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Handler, contract: ContractVersion::V0_1, export: v0_1::HANDLER_EXPORT, functions: v0_1::HANDLER_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Aggregate, contract: ContractVersion::V0_2, export: v0_2::AGGREGATE_EXPORT, functions: v0_2::AGGREGATE_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Migrator, contract: ContractVersion::V0_2, export: v0_2::MIGRATOR_EXPORT, functions: v0_2::MIGRATOR_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Handler, contract: ContractVersion::V0_2, export: v0_2::HANDLER_EXPORT, functions: v0_2::HANDLER_FUNCTIONS },
+];
+
+/// Every known world whose interface `exports` names.
+pub(crate) fn exported_worlds(exports: &[String]) -> Vec<&'static KnownWorld> {
+    KNOWN_WORLDS.iter().filter(|world| exports.iter().any(|export| export == world.export)).collect()
 }
 
 /// Implements [`WorldPre`] for a world's version enum.
@@ -51,38 +62,45 @@ macro_rules! world_pre {
 
 pub(crate) enum AggregatePre {
     V0_1(v0_1::AggregatePre),
+    V0_2(v0_2::AggregatePre),
 }
 
 pub(crate) enum AggregateInstance {
     V0_1(v0_1::AggregateInstance),
+    V0_2(v0_2::AggregateInstance),
 }
 
-world_pre!(AggregatePre, AggregateInstance, V0_1);
+world_pre!(AggregatePre, AggregateInstance, V0_1, V0_2);
 
 impl AggregatePre {
     pub fn new(version: ContractVersion, pre: InstancePre<PluginState>) -> wasmtime::Result<Self> {
         match version {
             ContractVersion::V0_1 => v0_1::AggregatePre::new(pre).map(Self::V0_1),
+            ContractVersion::V0_2 => v0_2::AggregatePre::new(pre).map(Self::V0_2),
         }
     }
 }
 
 impl AggregateInstance {
-    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<AggregateInfo> {
+    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<(AggregateInfo, EventShape)> {
         match self {
             Self::V0_1(instance) => instance.describe(store),
+            Self::V0_2(instance) => instance.describe(store),
         }
     }
 
     pub fn initial_state(&self, store: &mut Store<PluginState>, aggregate_id: &str) -> wasmtime::Result<String> {
         match self {
             Self::V0_1(instance) => instance.initial_state(store, aggregate_id),
+            Self::V0_2(instance) => instance.initial_state(store, aggregate_id),
         }
     }
 
-    pub fn apply(&self, store: &mut Store<PluginState>, state: &str, events: &[RecordedEvent]) -> wasmtime::Result<Result<String, PluginReply>> {
+    /// `events` are all of one stream.
+    pub fn apply(&self, store: &mut Store<PluginState>, state: &str, events: &[RecordedEvent], shape: EventShape) -> wasmtime::Result<Result<String, PluginReply>> {
         match self {
             Self::V0_1(instance) => instance.apply(store, state, events),
+            Self::V0_2(instance) => instance.apply(store, state, events, shape),
         }
     }
 
@@ -94,70 +112,110 @@ impl AggregateInstance {
     ) -> wasmtime::Result<Result<Vec<ProposedEvent>, PluginReply>> {
         match self {
             Self::V0_1(instance) => instance.decide(store, state, command),
+            Self::V0_2(instance) => instance.decide(store, state, command),
         }
     }
 }
 
 pub(crate) enum MigratorPre {
     V0_1(v0_1::MigratorPre),
+    V0_2(v0_2::MigratorPre),
 }
 
 pub(crate) enum MigratorInstance {
     V0_1(v0_1::MigratorInstance),
+    V0_2(v0_2::MigratorInstance),
 }
 
-world_pre!(MigratorPre, MigratorInstance, V0_1);
+world_pre!(MigratorPre, MigratorInstance, V0_1, V0_2);
 
 impl MigratorPre {
     pub fn new(version: ContractVersion, pre: InstancePre<PluginState>) -> wasmtime::Result<Self> {
         match version {
             ContractVersion::V0_1 => v0_1::MigratorPre::new(pre).map(Self::V0_1),
+            ContractVersion::V0_2 => v0_2::MigratorPre::new(pre).map(Self::V0_2),
         }
     }
 }
 
 impl MigratorInstance {
-    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Vec<MigrationStep>> {
+    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<(Vec<MigrationStep>, EventShape)> {
         match self {
             Self::V0_1(instance) => instance.describe(store),
+            Self::V0_2(instance) => instance.describe(store),
         }
     }
 
-    pub fn migrate(&self, store: &mut Store<PluginState>, event: &RecordedEvent) -> wasmtime::Result<Result<ReturnedEvent, PluginReply>> {
+    /// Answers for `events` in order: 0.2 answers the batch in one call;
+    /// 0.1 takes one call per event, each with a fresh CPU deadline of
+    /// `deadline_ticks`, and stops at the first refusal, so its answer may be
+    /// shorter than the batch. `failed_at` tracks the event being migrated,
+    /// for a call that traps: for a 0.2 batch, its first event.
+    pub fn migrate_batch(
+        &self,
+        store: &mut Store<PluginState>,
+        events: &[&RecordedEvent],
+        to_versions: &[&str],
+        shape: EventShape,
+        deadline_ticks: u64,
+        failed_at: &std::cell::Cell<usize>,
+    ) -> wasmtime::Result<Vec<Result<ReturnedEvent, PluginReply>>> {
         match self {
-            Self::V0_1(instance) => instance.migrate(store, event),
+            Self::V0_1(instance) => {
+                let mut answers = Vec::with_capacity(events.len());
+                for (index, event) in events.iter().enumerate() {
+                    failed_at.set(index);
+                    store.set_epoch_deadline(deadline_ticks);
+                    let answer = instance.migrate(&mut *store, event)?;
+                    let refused = answer.is_err();
+                    answers.push(answer);
+                    if refused {
+                        break;
+                    }
+                }
+                Ok(answers)
+            }
+            Self::V0_2(instance) => {
+                failed_at.set(0);
+                instance.migrate_batch(store, events, to_versions, shape)
+            }
         }
     }
 }
 
 pub(crate) enum HandlerPre {
     V0_1(v0_1::HandlerPre),
+    V0_2(v0_2::HandlerPre),
 }
 
 pub(crate) enum HandlerInstance {
     V0_1(v0_1::HandlerInstance),
+    V0_2(v0_2::HandlerInstance),
 }
 
-world_pre!(HandlerPre, HandlerInstance, V0_1);
+world_pre!(HandlerPre, HandlerInstance, V0_1, V0_2);
 
 impl HandlerPre {
     pub fn new(version: ContractVersion, pre: InstancePre<PluginState>) -> wasmtime::Result<Self> {
         match version {
             ContractVersion::V0_1 => v0_1::HandlerPre::new(pre).map(Self::V0_1),
+            ContractVersion::V0_2 => v0_2::HandlerPre::new(pre).map(Self::V0_2),
         }
     }
 }
 
 impl HandlerInstance {
-    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<HandlerInfo> {
+    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<(HandlerInfo, EventShape)> {
         match self {
             Self::V0_1(instance) => instance.describe(store),
+            Self::V0_2(instance) => instance.describe(store),
         }
     }
 
-    pub fn handle(&self, store: &mut Store<PluginState>, events: &[RecordedEvent]) -> wasmtime::Result<Result<(), (u32, PluginReply)>> {
+    pub fn handle(&self, store: &mut Store<PluginState>, events: &[RecordedEvent], shape: EventShape) -> wasmtime::Result<Result<(), (u32, PluginReply)>> {
         match self {
             Self::V0_1(instance) => instance.handle(store, events),
+            Self::V0_2(instance) => instance.handle(store, events, shape),
         }
     }
 }

@@ -44,11 +44,16 @@ use generated::handler::cairn::plugin::{log, read_model, types as wire};
 use generated::{aggregate, handler, migrator};
 
 use crate::sandbox::{LogLevel, PluginState};
-use crate::types::{AggregateInfo, CommandInput, HandlerInfo, MigrationStep, PluginReply, ProposedEvent, ReturnedEvent};
+use crate::types::{AggregateInfo, CommandInput, EventShape, HandlerInfo, MigrationStep, PluginReply, ProposedEvent, ReturnedEvent};
 
 pub(super) const AGGREGATE_EXPORT: &str = "cairn:plugin/aggregate@0.1.0";
 pub(super) const MIGRATOR_EXPORT: &str = "cairn:plugin/migrator@0.1.0";
 pub(super) const HANDLER_EXPORT: &str = "cairn:plugin/handler@0.1.0";
+
+/// The functions each 0.1 world's interface must export.
+pub(super) const AGGREGATE_FUNCTIONS: &[&str] = &["describe", "initial-state", "apply", "decide"];
+pub(super) const MIGRATOR_FUNCTIONS: &[&str] = &["describe", "migrate"];
+pub(super) const HANDLER_FUNCTIONS: &[&str] = &["describe", "handle"];
 
 /// The imports every 0.1 world may use: `log`, and `read-model` for handlers.
 pub(super) fn add_imports(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
@@ -124,9 +129,10 @@ impl AggregatePre {
 }
 
 impl AggregateInstance {
-    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<AggregateInfo> {
+    /// 0.1 always hands over the whole record.
+    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<(AggregateInfo, EventShape)> {
         let info = self.0.cairn_plugin_aggregate().call_describe(store)?;
-        Ok(AggregateInfo { aggregate_type: info.aggregate_type, state_version: info.state_version, snapshot_every: info.snapshot_every })
+        Ok((AggregateInfo { aggregate_type: info.aggregate_type, state_version: info.state_version, snapshot_every: info.snapshot_every }, EventShape::WithEnvelope))
     }
 
     pub fn initial_state(&self, store: &mut Store<PluginState>, aggregate_id: &str) -> wasmtime::Result<String> {
@@ -177,12 +183,13 @@ impl MigratorPre {
 }
 
 impl MigratorInstance {
-    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Vec<MigrationStep>> {
+    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<(Vec<MigrationStep>, EventShape)> {
         let steps = self.0.cairn_plugin_migrator().call_describe(store)?;
-        Ok(steps
+        let steps = steps
             .into_iter()
             .map(|step| MigrationStep { event_type: step.event_type, from_version: step.from_version, to_version: step.to_version })
-            .collect())
+            .collect();
+        Ok((steps, EventShape::WithEnvelope))
     }
 
     /// One event through one step.
@@ -216,9 +223,9 @@ impl HandlerPre {
 }
 
 impl HandlerInstance {
-    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<HandlerInfo> {
+    pub fn describe(&self, store: &mut Store<PluginState>) -> wasmtime::Result<(HandlerInfo, EventShape)> {
         let info = self.0.cairn_plugin_handler().call_describe(store)?;
-        Ok(HandlerInfo { name: info.name, event_types: info.event_types, aggregate_types: info.aggregate_types })
+        Ok((HandlerInfo { name: info.name, event_types: info.event_types, aggregate_types: info.aggregate_types }, EventShape::WithEnvelope))
     }
 
     /// The batch in one call; a failure names the index of its event.

@@ -2,21 +2,21 @@
 //! an empty type, to prove the host checks what plugins return. It uses the
 //! raw bindings on purpose: the SDK cannot produce such replies.
 
-use cairn_sdk::__private::aggregate_bindings::cairn::plugin::types::{Command, Error, Event, NewEvent};
+use cairn_sdk::__private::aggregate_bindings::cairn::plugin::types::{Command, Error, NewEvent};
 use cairn_sdk::__private::aggregate_bindings::exports::cairn::plugin::aggregate::{Guest, Info};
 
 struct BadJson;
 
 impl Guest for BadJson {
     fn describe() -> Info {
-        Info { aggregate_type: "test-bad-json".into(), state_version: "1".into(), snapshot_every: None }
+        Info { aggregate_type: "test-bad-json".into(), state_version: "1".into(), snapshot_every: None, wants_envelope: false }
     }
 
     fn initial_state(_aggregate_id: String) -> String {
         "{}".into()
     }
 
-    fn apply(_state: String, _events: Vec<Event>) -> Result<String, Error> {
+    fn apply(_state: String, _aggregate_id: String, _events: String) -> Result<String, Error> {
         Ok("{this is not json".into())
     }
 

@@ -3,21 +3,21 @@
 //! into the component, and the host must refuse it at `plugin add`, naming
 //! them, rather than fail later at instantiation.
 
-use cairn_sdk::__private::aggregate_bindings::cairn::plugin::types::{Command, Error, Event, NewEvent};
+use cairn_sdk::__private::aggregate_bindings::cairn::plugin::types::{Command, Error, NewEvent};
 use cairn_sdk::__private::aggregate_bindings::exports::cairn::plugin::aggregate::{Guest, Info};
 
 struct FileReader;
 
 impl Guest for FileReader {
     fn describe() -> Info {
-        Info { aggregate_type: "test-file-reader".into(), state_version: "1".into(), snapshot_every: None }
+        Info { aggregate_type: "test-file-reader".into(), state_version: "1".into(), snapshot_every: None, wants_envelope: false }
     }
 
     fn initial_state(_aggregate_id: String) -> String {
         "{}".into()
     }
 
-    fn apply(state: String, _events: Vec<Event>) -> Result<String, Error> {
+    fn apply(state: String, _aggregate_id: String, _events: String) -> Result<String, Error> {
         Ok(state)
     }
 

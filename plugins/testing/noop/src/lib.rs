@@ -3,14 +3,14 @@
 //! result lifting. It uses the raw bindings because the SDK always parses.
 //! Only `initial-state` does work: it reports the sandbox's clock and seed.
 
-use cairn_sdk::__private::aggregate_bindings::cairn::plugin::types::{Command, Error, Event, NewEvent};
+use cairn_sdk::__private::aggregate_bindings::cairn::plugin::types::{Command, Error, NewEvent};
 use cairn_sdk::__private::aggregate_bindings::exports::cairn::plugin::aggregate::{Guest, Info};
 
 struct Noop;
 
 impl Guest for Noop {
     fn describe() -> Info {
-        Info { aggregate_type: "test-noop".into(), state_version: "1".into(), snapshot_every: None }
+        Info { aggregate_type: "test-noop".into(), state_version: "1".into(), snapshot_every: None, wants_envelope: false }
     }
 
     /// Reports what the sandbox's clock and random source say, so that a
@@ -22,7 +22,7 @@ impl Guest for Noop {
         format!(r#"{{"clock":{now},"random":"{random}"}}"#)
     }
 
-    fn apply(state: String, _events: Vec<Event>) -> Result<String, Error> {
+    fn apply(state: String, _aggregate_id: String, _events: String) -> Result<String, Error> {
         Ok(state)
     }
 
