@@ -7,107 +7,69 @@ not overdraw; a closed account accepts nothing more. Its aggregate type is
 `cairn bench plugins` runs `cairn exec` through both as whole processes.
 """
 
-import json
-
-from componentize_py_types import Err
-from wit_world import exports
-from wit_world.exports.aggregate import Info
-from wit_world.imports.types import Error_Invalid, Error_Rejected, NewEvent
-
-
-def rejected(message):
-    return Err(Error_Rejected(message))
-
-
-def invalid(message):
-    return Err(Error_Invalid(message))
-
-
-def parse(text, what):
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise invalid(f"{what} is not JSON: {error}")
+from cairn_plugin import Invalid, Rejected, aggregate
 
 
 def amount_of(payload):
-    amount = payload.get("amount") if isinstance(payload, dict) else None
+    amount = payload.get("amount")
     if not isinstance(amount, int) or isinstance(amount, bool):
-        raise invalid("the payload needs amount, a whole number of cents")
+        raise Invalid("the payload needs amount, a whole number of cents")
     if amount <= 0:
-        raise rejected(f"the amount must be positive, got {amount}")
+        raise Rejected(f"the amount must be positive, got {amount}")
     return amount
-
-
-def fold(state, event_type, payload):
-    if event_type == "AccountOpened":
-        state["status"] = "open"
-        state["owner"] = payload["owner"]
-    elif event_type == "MoneyDeposited":
-        state["balance"] += payload["amount"]
-        state["transactions"] += 1
-    elif event_type == "MoneyWithdrawn":
-        state["balance"] -= payload["amount"]
-        state["transactions"] += 1
-    elif event_type == "AccountClosed":
-        state["status"] = "closed"
-    else:
-        raise invalid(f"the bank account does not know event type {event_type}")
 
 
 def require_open(state):
     if state["status"] == "unopened":
-        raise rejected("the account is not open")
+        raise Rejected("the account is not open")
     if state["status"] == "closed":
-        raise rejected("the account is closed")
+        raise Rejected("the account is closed")
 
 
-def event(event_type, payload):
-    return NewEvent(event_type=event_type, schema_version="1.0", payload=json.dumps(payload, separators=(",", ":")))
-
-
-class Aggregate(exports.Aggregate):
-    def describe(self):
-        return Info(aggregate_type="bank-account-py", state_version="1", snapshot_every=100)
-
+@aggregate(type="bank-account-py", snapshot_every=100)
+class BankAccount:
     def initial_state(self, aggregate_id):
-        return json.dumps({"status": "unopened", "owner": None, "balance": 0, "transactions": 0})
+        return {"status": "unopened", "owner": None, "balance": 0, "transactions": 0}
 
-    def apply(self, state_text, events):
-        state = parse(state_text, "the state")
-        for stored in events:
-            payload = parse(stored.payload, f"the payload of {stored.event_type}")
-            try:
-                fold(state, stored.event_type, payload)
-            except (KeyError, TypeError) as error:
-                raise invalid(f"{stored.event_type} {stored.id} lacks a field: {error}")
-        return json.dumps(state, separators=(",", ":"))
+    def apply(self, state, event):
+        kind, payload = event["event_type"], event["payload"]
+        if kind == "AccountOpened":
+            state["status"], state["owner"] = "open", payload["owner"]
+        elif kind == "MoneyDeposited":
+            state["balance"] += payload["amount"]
+            state["transactions"] += 1
+        elif kind == "MoneyWithdrawn":
+            state["balance"] -= payload["amount"]
+            state["transactions"] += 1
+        elif kind == "AccountClosed":
+            state["status"] = "closed"
+        else:
+            raise Invalid(f"the bank account does not know event type {kind}")
+        return state
 
-    def decide(self, state_text, command):
-        state = parse(state_text, "the state")
-        payload = parse(command.payload, "the command payload")
-        kind = command.command_type
+    def decide(self, state, command):
+        kind, payload = command["command_type"], command["payload"]
+        if not isinstance(payload, dict):
+            raise Invalid("the command payload must be a JSON object")
         if kind == "Open":
-            if state["status"] == "open":
-                raise rejected("the account is already open")
-            if state["status"] == "closed":
-                raise rejected("the account is closed")
-            owner = payload.get("owner") if isinstance(payload, dict) else None
+            if state["status"] != "unopened":
+                raise Rejected("the account is already open" if state["status"] == "open" else "the account is closed")
+            owner = payload.get("owner")
             if not isinstance(owner, str):
-                raise invalid("the payload needs owner, a string")
+                raise Invalid("the payload needs owner, a string")
             if not owner.strip():
-                raise rejected("an account needs an owner")
-            return [event("AccountOpened", {"owner": owner})]
+                raise Rejected("an account needs an owner")
+            return [("AccountOpened", {"owner": owner})]
         if kind == "Deposit":
             require_open(state)
-            return [event("MoneyDeposited", {"amount": amount_of(payload)})]
+            return [("MoneyDeposited", {"amount": amount_of(payload)})]
         if kind == "Withdraw":
             require_open(state)
             amount = amount_of(payload)
             if amount > state["balance"]:
-                raise rejected(f"insufficient funds: the balance is {state['balance']}, the withdrawal {amount}")
-            return [event("MoneyWithdrawn", {"amount": amount})]
+                raise Rejected(f"insufficient funds: the balance is {state['balance']}, the withdrawal {amount}")
+            return [("MoneyWithdrawn", {"amount": amount})]
         if kind == "Close":
             require_open(state)
-            return [event("AccountClosed", {})]
-        raise invalid(f"unknown command {kind}; use Open, Deposit, Withdraw or Close")
+            return [("AccountClosed", {})]
+        raise Invalid(f"unknown command {kind}; use Open, Deposit, Withdraw or Close")

@@ -7,45 +7,21 @@ defaults. Values an event already carries are kept. The host's tests feed
 both migrators the same events and expect the same payloads.
 """
 
-import json
-from dataclasses import replace
+import copy
 
-from componentize_py_types import Err
-from wit_world import exports
-from wit_world.exports.migrator import Migration
-from wit_world.imports.types import Error_Invalid, Event
-
-STEPS = [
-    Migration(event_type="UserRegistered", from_version="1.0", to_version="1.1"),
-    Migration(event_type="UserProfileUpdated", from_version="1.0", to_version="1.1"),
-]
+from cairn_plugin import Invalid, migrator, step
 
 DEFAULT_PREFERENCES = {"email_notifications": True, "push_notifications": True, "weekly_digest": True}
 DEFAULT_NOTIFICATIONS = {"frequency": "immediate", "channels": ["email"], "quiet_hours": {"enabled": False}}
 
 
-def upgrade_payload(payload):
-    """The 1.0 -> 1.1 change to one payload; raises ValueError on bad input."""
+@migrator(steps=[step("UserRegistered", "1.0", "1.1"), step("UserProfileUpdated", "1.0", "1.1")])
+def upgrade_user(payload):
     if not isinstance(payload, dict):
-        raise ValueError("a user payload must be a JSON object")
+        raise Invalid("a user payload must be a JSON object")
     domains = payload.get("expertise_domains")
     if isinstance(domains, str):
         payload["expertise_domains"] = [name.strip() for name in domains.split(",") if name.strip()]
     payload.setdefault("user_preferences", dict(DEFAULT_PREFERENCES))
-    payload.setdefault("notification_settings", json.loads(json.dumps(DEFAULT_NOTIFICATIONS)))
+    payload.setdefault("notification_settings", copy.deepcopy(DEFAULT_NOTIFICATIONS))
     return payload
-
-
-class Migrator(exports.Migrator):
-    def describe(self):
-        return STEPS
-
-    def migrate(self, event: Event) -> Event:
-        step = next((step for step in STEPS if step.event_type == event.event_type and step.from_version == event.schema_version), None)
-        if step is None:
-            raise Err(Error_Invalid(f"no step for {event.event_type} {event.schema_version}"))
-        try:
-            payload = upgrade_payload(json.loads(event.payload))
-        except ValueError as error:
-            raise Err(Error_Invalid(f"cannot upgrade {event.event_type} {event.id}: {error}"))
-        return replace(event, schema_version=step.to_version, payload=json.dumps(payload, separators=(",", ":")))

@@ -1,6 +1,9 @@
 """The export classes componentize-py calls, over the bindings it generates
 (`wit_world`) for `cairn:plugin@0.2.0`. Importing this module outside a
-component build fails, which is how the SDK knows it runs in plain CPython."""
+component build fails, which is how the SDK knows it runs in plain CPython.
+
+Everything is imported when the decorators run, during the build's
+snapshot of the app: at run time the sandbox has no files to import from."""
 
 from componentize_py_types import Err, Ok
 from wit_world.imports import types
@@ -65,31 +68,22 @@ def _migrator(definition):
             return Info(steps=steps, wants_envelope=definition.wants_envelope)
 
         def migrate(self, events):
-            answers = []
-            for event in events:
-                try:
-                    answers.append(Ok(Migrated(payload=definition.migrate_one(event), metadata=None)))
-                except Exception as error:
-                    answers.append(Err(_wire_error(error)))
-            return answers
+            try:
+                answers = definition.migrate_batch(events)
+            except Exception as error:  # not the contract's batch: one answer names it
+                return [Err(_wire_error(error))]
+            return [Err(_wire_error(answer)) if isinstance(answer, Exception) else Ok(Migrated(payload=answer, metadata=None)) for answer in answers]
 
     return Migrator
 
 
-class _HostReadModels:
-    """The handler's read models in the host, as JSON text."""
-
-    def __init__(self):
-        from wit_world.imports import read_model
-
-        self.get = read_model.get
-        self.put = read_model.put
-        self.delete = read_model.delete
-
-
 def _handler(definition):
+    # Every module is imported here, while the build snapshots the app: at
+    # run time the sandbox has no files to import from (a stubbed WASI call
+    # traps), so nothing may be imported lazily.
     from wit_world import exports
     from wit_world.exports.handler import Failure, Info
+    from wit_world.imports import read_model
 
     class Handler(exports.Handler):
         def describe(self):
@@ -102,8 +96,10 @@ def _handler(definition):
 
         def handle(self, events):
             try:
-                definition.handle_batch(events, _HostReadModels())
+                definition.handle_batch(events, read_model)
             except _core.BatchFailure as failure:
                 raise Err(Failure(index=failure.index, error=_wire_error(failure.error)))
+            except Exception as error:  # before any event: the batch's first
+                raise Err(Failure(index=0, error=_wire_error(error)))
 
     return Handler

@@ -1,11 +1,14 @@
 """The SDK's glue in plain Python: JSON text in and out, events and
-commands as dicts, exceptions as the contract's errors. It reads the
-boundary's records by attribute only, so the component (`_component`) and
-the test harness (`testing`) run exactly this code."""
+commands as dicts, exceptions as the contract's errors. Events arrive as
+the contract's `events` text (a JSON array, parsed in one call); commands
+are read by attribute only. The component (`_component`) and the test
+harness (`testing`) both run exactly this code."""
 
 import inspect
 import json
 from collections import namedtuple
+
+from ._errors import Invalid, Rejected
 
 Step = namedtuple("Step", ["event_type", "from_version", "to_version"])
 
@@ -20,8 +23,6 @@ def dumps(value, what):
 
 
 def loads(text, what):
-    from ._errors import Invalid
-
     try:
         return json.loads(text)
     except ValueError as error:
@@ -30,8 +31,6 @@ def loads(text, what):
 
 def classify(error):
     """("rejected" | "invalid" | "internal", message) for any exception."""
-    from ._errors import Invalid, Rejected
-
     if isinstance(error, Rejected):
         return "rejected", error.message
     if isinstance(error, Invalid):
@@ -39,30 +38,13 @@ def classify(error):
     return "internal", f"{type(error).__name__}: {error}"
 
 
-def event_dict(wire, stream=None):
-    """The author's view of an event: the compact record, the stream when the
-    call names it, and the envelope when the plugin asked for it."""
-    event = {
-        "event_type": wire.event_type,
-        "schema_version": wire.schema_version,
-        "stream_version": wire.stream_version,
-        "global_position": wire.global_position,
-        "timestamp": wire.timestamp,
-        "payload": loads(wire.payload, f"the payload of {wire.event_type}"),
-    }
-    envelope = wire.envelope
-    if envelope is not None:
-        event["id"] = envelope.id
-        event["aggregate_type"] = envelope.aggregate_type
-        event["aggregate_id"] = envelope.aggregate_id
-        event["metadata"] = loads(envelope.metadata, "the metadata")
-        event["correlation_id"] = envelope.correlation_id
-        event["causation_id"] = envelope.causation_id
-        event["user_id"] = envelope.user_id
-        event["source"] = envelope.source
-    elif stream is not None:
-        event["aggregate_type"], event["aggregate_id"] = stream
-    return event
+def parse_events(text):
+    """The events of a batch: the host's JSON array, each event a dict with
+    its payload parsed; the envelope's keys only when the plugin asked."""
+    events = loads(text, "the events")
+    if not isinstance(events, list):
+        raise Invalid("the events are not a JSON array")
+    return events
 
 
 def new_events(decided):
@@ -95,12 +77,14 @@ class AggregateDefinition:
     def initial_state_json(self, aggregate_id):
         return dumps(self.instance.initial_state(aggregate_id), "the initial state")
 
-    def apply_json(self, state_text, aggregate_id, wire_events):
+    def apply_json(self, state_text, aggregate_id, events_text):
         state = loads(state_text, "the state")
-        stream = (self.aggregate_type, aggregate_id)
         apply = self.instance.apply
-        for wire in wire_events:
-            folded = apply(state, event_dict(wire, stream))
+        for event in parse_events(events_text):
+            if "aggregate_id" not in event:
+                event["aggregate_type"] = self.aggregate_type
+                event["aggregate_id"] = aggregate_id
+            folded = apply(state, event)
             if folded is not None:
                 state = folded
         return dumps(state, "the state")
@@ -128,16 +112,24 @@ class MigratorDefinition:
             parameters = 1
         self._with_event = parameters >= 2
 
-    def migrate_one(self, wire):
-        """(payload text, None): the payload at the step's to-version."""
-        from ._errors import Invalid
-
-        if (wire.event_type, wire.schema_version) not in self._steps:
-            raise Invalid(f"no step of this migrator reads {wire.event_type} at version {wire.schema_version}")
-        event = event_dict(wire)
-        payload = event["payload"]
+    def migrate_one(self, event):
+        """The payload text at the step's to-version, for one event dict."""
+        event_type, version = event.get("event_type"), event.get("schema_version")
+        if (event_type, version) not in self._steps:
+            raise Invalid(f"no step of this migrator reads {event_type} at version {version}")
+        payload = event.get("payload")
         migrated = self.function(payload, event) if self._with_event else self.function(payload)
-        return dumps(migrated, f"the migrated payload of {wire.event_type}")
+        return dumps(migrated, f"the migrated payload of {event_type}")
+
+    def migrate_batch(self, events_text):
+        """One answer per event, in order: payload text, or the exception."""
+        answers = []
+        for event in parse_events(events_text):
+            try:
+                answers.append(self.migrate_one(event))
+            except Exception as error:  # each event's failure is its own answer
+                answers.append(error)
+        return answers
 
 
 class ReadModels:
@@ -174,15 +166,16 @@ class HandlerDefinition:
         self.aggregate_types = aggregate_types
         self.wants_envelope = bool(wants_envelope)
 
-    def handle_batch(self, wire_events, store):
+    def handle_batch(self, events_text, store):
         """Handles the batch; a failure raises `BatchFailure` naming its event."""
         read_models = ReadModels(store)
         index = 0
         try:
-            for index, wire in enumerate(wire_events):
-                self.handle(event_dict(wire), read_models)
+            events = parse_events(events_text)
+            for index, event in enumerate(events):
+                self.handle(event, read_models)
             if self.end_batch is not None:
-                index = max(len(wire_events) - 1, 0)
+                index = max(len(events) - 1, 0)
                 self.end_batch(read_models)
         except Exception as error:  # every failure is reported, named by its event
             raise BatchFailure(index, error) from error

@@ -29,30 +29,34 @@ def _definition(target, kind):
     return definition
 
 
-def _wire_event(event_type, payload, stream_version, global_position, stream=None, schema_version="1.0", envelope=False):
-    payload_text = payload if isinstance(payload, str) else _core.dumps(payload, "the test payload")
-    wire_envelope = None
-    if envelope:
-        aggregate_type, aggregate_id = stream or ("test", "test-1")
-        wire_envelope = SimpleNamespace(
-            id=f"00000000-0000-7000-8000-{global_position:012d}",
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            metadata="{}",
-            correlation_id=None,
-            causation_id=None,
-            user_id=None,
-            source=None,
-        )
-    return SimpleNamespace(
-        event_type=event_type,
-        schema_version=schema_version,
-        stream_version=stream_version,
-        global_position=global_position,
-        timestamp=TEST_TIMESTAMP,
-        payload=payload_text,
-        envelope=wire_envelope,
-    )
+def _events_text(events, envelope):
+    """The contract's `events` JSON array for test events: dicts with
+    event_type, payload, stream_version, global_position, and stream
+    (aggregate type, id) and schema_version."""
+    batch = []
+    for event in events:
+        item = {
+            "event_type": event["event_type"],
+            "schema_version": event.get("schema_version", "1.0"),
+            "stream_version": event["stream_version"],
+            "global_position": event["global_position"],
+            "timestamp": TEST_TIMESTAMP,
+            "payload": event["payload"],
+        }
+        if envelope:
+            aggregate_type, aggregate_id = event.get("stream") or ("test", "test-1")
+            item.update(
+                id=f"00000000-0000-7000-8000-{event['global_position']:012d}",
+                aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id,
+                metadata={},
+                correlation_id=None,
+                causation_id=None,
+                user_id=None,
+                source=None,
+            )
+        batch.append(item)
+    return _core.dumps(batch, "the test events")
 
 
 def _split(event):
@@ -88,11 +92,11 @@ class AggregateTest:
         """The state the given events fold into, through the real `apply` glue."""
         definition = self.definition
         stream = (definition.aggregate_type, self.aggregate_id)
-        wire_events = [
-            _wire_event(event_type, payload, index + 1, index + 1, stream, envelope=definition.wants_envelope)
+        events = [
+            {"event_type": event_type, "payload": payload, "stream_version": index + 1, "global_position": index + 1, "stream": stream}
             for index, (event_type, payload) in enumerate(self.events)
         ]
-        text = definition.apply_json(definition.initial_state_json(self.aggregate_id), self.aggregate_id, wire_events)
+        text = definition.apply_json(definition.initial_state_json(self.aggregate_id), self.aggregate_id, _events_text(events, definition.wants_envelope))
         return _core.loads(text, "the state")
 
     def when(self, command_type, payload=None, metadata=None):
@@ -143,16 +147,14 @@ class MigratorTest:
         self.payload = {}
 
     def given(self, payload):
-        """The stored payload: a value, or raw text (which need not be JSON)."""
+        """The stored payload."""
         self.payload = payload
         return self
 
     def outcome(self):
-        wire = _wire_event(self.event_type, self.payload, 1, 1, schema_version=self.schema_version, envelope=self.definition.wants_envelope)
-        try:
-            return _core.loads(self.definition.migrate_one(wire), "the migrated payload")
-        except Exception as error:  # the harness reports what the host would see
-            return error
+        event = {"event_type": self.event_type, "schema_version": self.schema_version, "payload": self.payload, "stream_version": 1, "global_position": 1}
+        (answer,) = self.definition.migrate_batch(_events_text([event], self.definition.wants_envelope))
+        return answer if isinstance(answer, Exception) else _core.loads(answer, "the migrated payload")
 
     def then_payload(self, expected):
         outcome = self.outcome()
@@ -206,14 +208,14 @@ class HandlerTest:
             if definition.aggregate_types and aggregate_type not in definition.aggregate_types:
                 continue
             indices.append(index)
-            batch.append(_wire_event(event_type, payload, self.versions[stream], self.global_position, stream, envelope=definition.wants_envelope))
+            batch.append({"event_type": event_type, "payload": payload, "stream_version": self.versions[stream], "global_position": self.global_position, "stream": stream})
         attempt = dict(self.documents)
         try:
-            definition.handle_batch(batch, _MemoryStore(attempt))
+            definition.handle_batch(_events_text(batch, definition.wants_envelope), _MemoryStore(attempt))
         except _core.BatchFailure as failure:
             kept = dict(self.documents)
             if failure.index > 0:
-                definition.handle_batch(batch[: failure.index], _MemoryStore(kept))
+                definition.handle_batch(_events_text(batch[: failure.index], definition.wants_envelope), _MemoryStore(kept))
             self.documents = kept
             self.failure = (indices[failure.index] if failure.index < len(indices) else failure.index, failure.error)
             return self
