@@ -100,8 +100,11 @@ export function defineAggregate(definition) {
     },
     apply(stateText, aggregateId, eventsText) {
       try {
+        const events = parseEvents(eventsText);
+        // Folding nothing changes nothing: the state goes back as it came.
+        if (events.length === 0) return stateText;
         let state = parse(stateText, "the state");
-        for (const event of parseEvents(eventsText)) {
+        for (const event of events) {
           if (!wantsEnvelope) {
             event.aggregate_type = definition.type;
             event.aggregate_id = aggregateId;

@@ -18,7 +18,7 @@ mod handler;
 mod migrator;
 
 #[cfg(feature = "aggregate")]
-pub use aggregate::{apply, decide, initial_state, AggregateTest, AggregateThen, StoredEvent};
+pub use aggregate::{apply, apply_events_json, decide, initial_state, AggregateTest, AggregateThen, StoredEvent};
 #[cfg(feature = "handler")]
 pub use handler::HandlerTest;
 #[cfg(feature = "migrator")]

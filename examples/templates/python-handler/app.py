@@ -1,34 +1,11 @@
 """A Cairn handler in Python: counts events per type into a read model.
-Replace NAME, EVENT_TYPES and handle_one with your projection's."""
+Replace the name, the event types and the function with your projection's."""
 
-import json
-
-from componentize_py_types import Err
-from wit_world import exports
-from wit_world.exports.handler import Failure, Info
-from wit_world.imports import read_model
-from wit_world.imports.types import Error_Invalid
-
-NAME = "event-type-counts"
-# Empty means every event type.
-EVENT_TYPES = []
+from cairn_plugin import handler
 
 
-def handle_one(event):
-    text = read_model.get("counts", event.event_type)
-    count = json.loads(text) if text is not None else 0
-    read_model.put("counts", event.event_type, json.dumps(count + 1))
-
-
-class Handler(exports.Handler):
-    def describe(self):
-        return Info(name=NAME, event_types=EVENT_TYPES, aggregate_types=[])
-
-    def handle(self, events):
-        for index, event in enumerate(events):
-            try:
-                handle_one(event)
-            except (ValueError, KeyError, TypeError) as error:
-                # Events before `index` count as handled; the host retries
-                # from this one, then dead-letters it.
-                raise Err(Failure(index=index, error=Error_Invalid(f"{event.id}: {error}")))
+# Empty event_types means every event type.
+@handler(name="event-type-counts", event_types=[])
+def count_event_types(event, read_models):
+    count = read_models.get("counts", event["event_type"], 0)
+    read_models.put("counts", event["event_type"], count + 1)

@@ -22,6 +22,44 @@ const MIGRATED_EVENTS: usize = 2_000;
 const FOLDED_EVENTS: usize = 1_000;
 const FOLD_ROUNDS: usize = 20;
 const EMPTY_CALLS: u32 = 2_000;
+const HANDLED_EVENTS: usize = 5_000;
+const HANDLED_BATCH: usize = 500;
+
+/// Read models in memory: the handler bench measures the plugin, not the store.
+#[derive(Default)]
+struct MemoryReadModels(std::collections::HashMap<(String, String), String>);
+
+impl cairn::runtime::types::ReadModelAccess for MemoryReadModels {
+    fn get(&mut self, collection: &str, key: &str) -> Result<Option<String>, String> {
+        Ok(self.0.get(&(collection.to_owned(), key.to_owned())).cloned())
+    }
+    fn put(&mut self, collection: &str, key: &str, value: String) -> Result<(), String> {
+        self.0.insert((collection.to_owned(), key.to_owned()), value);
+        Ok(())
+    }
+    fn delete(&mut self, collection: &str, key: &str) -> Result<(), String> {
+        self.0.remove(&(collection.to_owned(), key.to_owned()));
+        Ok(())
+    }
+    fn as_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
+    }
+}
+
+/// Events per second through `handle`, in batches of `HANDLED_BATCH`.
+async fn handle_rate(handler: Arc<cairn::runtime::HandlerPlugin>, events: Vec<RecordedEvent>) -> anyhow::Result<f64> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
+        let mut read_models: Box<dyn cairn::runtime::types::ReadModelAccess> = Box::new(MemoryReadModels::default());
+        let started = Instant::now();
+        for batch in events.chunks(HANDLED_BATCH) {
+            let (given_back, outcome) = handler.handle(batch, read_models);
+            read_models = given_back;
+            outcome.map_err(|(_, error)| error)?;
+        }
+        Ok(events_per_second(events.len() as u64, started.elapsed()))
+    })
+    .await?
+}
 
 pub async fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
     let scratch = ScratchDirectory::new()?;
@@ -30,7 +68,7 @@ pub async fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
     let runtime = PluginRuntime::new(RuntimeConfig { cache_directory: Some(cache.clone()), ..RuntimeConfig::default() })?;
     let mut loaded = Vec::new();
     let mut rust_compile = Duration::ZERO;
-    for (name, language) in [("bank-account", "Rust"), ("user-migrator", "Rust"), ("user-migrator-py", "Python"), ("ticket", "JavaScript")] {
+    for (name, language) in [("bank-account", "Rust"), ("user-migrator", "Rust"), ("user-migrator-py", "Python"), ("ticket", "JavaScript"), ("event-counter", "Rust"), ("user-directory", "Python")] {
         let bytes = read_plugin(plugin_directory, name)?;
         let runtime = runtime.clone();
         let (plugin, compile, restart) = tokio::task::spawn_blocking({
@@ -58,16 +96,20 @@ pub async fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
         }
         loaded.push(plugin);
     }
-    let [LoadedPlugin::Aggregate(bank), LoadedPlugin::Migrator(rust_migrator), LoadedPlugin::Migrator(python_migrator), LoadedPlugin::Aggregate(ticket)] = &loaded[..] else {
+    let [LoadedPlugin::Aggregate(bank), LoadedPlugin::Migrator(rust_migrator), LoadedPlugin::Migrator(python_migrator), LoadedPlugin::Aggregate(ticket), LoadedPlugin::Handler(rust_handler), LoadedPlugin::Handler(python_handler)] = &loaded[..] else {
         anyhow::bail!("the bench plugins do not export the worlds expected of them");
     };
 
     let users = user_events(MIGRATED_EVENTS);
     let (rust_call, rust_rate) = migrate_timing(rust_migrator.clone(), &users).await?;
     let (python_call, python_rate) = migrate_timing(python_migrator.clone(), &users).await?;
-    rows.push(BenchRow::new("user migration, Rust (user-migrator): one event per call", format!("{}, {}", format_latency(rust_call), format_rate(rust_rate)), "baseline"));
     rows.push(BenchRow::new(
-        "user migration, Python (user-migrator-py)",
+        format!("user migration, Rust (user-migrator): one event per call; a batch of {MIGRATED_EVENTS} in one call"),
+        format!("{}, {}", format_latency(rust_call), format_rate(rust_rate)),
+        "baseline",
+    ));
+    rows.push(BenchRow::new(
+        "user migration, Python (user-migrator-py, on the SDK)",
         format!("{}, {}", format_latency(python_call), format_rate(python_rate)),
         format!("{:.1}× the Rust call, {:.2}× its throughput", python_call.as_secs_f64() / rust_call.as_secs_f64().max(1e-12), python_rate / rust_rate),
     ));
@@ -83,6 +125,17 @@ pub async fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
     ));
     rows.push(BenchRow::new(format!("aggregate apply, Rust (bank-account), batches of {FOLDED_EVENTS}"), format_rate(rust_fold), "baseline"));
     rows.push(BenchRow::new(format!("aggregate apply, JavaScript (ticket), batches of {FOLDED_EVENTS}"), format_rate(javascript_fold), format!("{:.2}× Rust", javascript_fold / rust_fold)));
+
+    // A replay's inner loop: handle calls on batches, read models in memory.
+    let users = user_events(HANDLED_EVENTS);
+    let rust_handled = handle_rate(rust_handler.clone(), users.clone()).await?;
+    let python_handled = handle_rate(python_handler.clone(), users).await?;
+    rows.push(BenchRow::new(format!("handler calls, Rust (event-counter), batches of {HANDLED_BATCH}"), format_rate(rust_handled), "baseline"));
+    rows.push(BenchRow::new(
+        format!("handler calls, Python (user-directory, on the SDK), batches of {HANDLED_BATCH}"),
+        format_rate(python_handled),
+        format!("{:.2}× Rust", python_handled / rust_handled),
+    ));
     Ok(rows)
 }
 

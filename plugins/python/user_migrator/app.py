@@ -7,12 +7,15 @@ defaults. Values an event already carries are kept. The host's tests feed
 both migrators the same events and expect the same payloads.
 """
 
-import copy
-
 from cairn_plugin import Invalid, migrator, step
 
-DEFAULT_PREFERENCES = {"email_notifications": True, "push_notifications": True, "weekly_digest": True}
-DEFAULT_NOTIFICATIONS = {"frequency": "immediate", "channels": ["email"], "quiet_hours": {"enabled": False}}
+
+def default_preferences():
+    return {"email_notifications": True, "push_notifications": True, "weekly_digest": True}
+
+
+def default_notifications():
+    return {"frequency": "immediate", "channels": ["email"], "quiet_hours": {"enabled": False}}
 
 
 @migrator(steps=[step("UserRegistered", "1.0", "1.1"), step("UserProfileUpdated", "1.0", "1.1")])
@@ -22,6 +25,8 @@ def upgrade_user(payload):
     domains = payload.get("expertise_domains")
     if isinstance(domains, str):
         payload["expertise_domains"] = [name.strip() for name in domains.split(",") if name.strip()]
-    payload.setdefault("user_preferences", dict(DEFAULT_PREFERENCES))
-    payload.setdefault("notification_settings", copy.deepcopy(DEFAULT_NOTIFICATIONS))
+    if "user_preferences" not in payload:
+        payload["user_preferences"] = default_preferences()
+    if "notification_settings" not in payload:
+        payload["notification_settings"] = default_notifications()
     return payload

@@ -57,6 +57,13 @@ pub fn apply<A: Aggregate>(state: &str, events: &[StoredEvent]) -> Result<String
     Adapter::<A>::apply_all(state, aggregate_id, &events_json(&test_events))
 }
 
+/// Folds the contract's `events` JSON array (as the host writes it) into a
+/// state: exactly what the wasm export's `apply` runs. The plugin benchmark
+/// times it natively against the same text.
+pub fn apply_events_json<A: Aggregate>(state: &str, aggregate_id: &str, events_json: &str) -> Result<String, PluginError> {
+    Adapter::<A>::apply_all(state, aggregate_id, events_json)
+}
+
 /// Decides on a command, as the host's `decide` call does, and returns each
 /// new event's type and payload JSON.
 pub fn decide<A: Aggregate>(state: &str, command_type: &str, payload: &str) -> Result<Vec<(String, String)>, PluginError> {

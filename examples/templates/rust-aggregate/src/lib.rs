@@ -10,7 +10,7 @@ pub struct Counter {
 }
 
 /// Events are stored as `{"event_type": "...", "payload": {...}}`.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum CounterEvent {
     Added { amount: i64 },
@@ -54,12 +54,15 @@ cairn_sdk::export_aggregate!(CounterAggregate);
 
 #[cfg(test)]
 mod tests {
-    use cairn_sdk::testing::{decide, initial_state};
+    use super::{CounterAggregate, CounterCommand, CounterEvent};
+    use cairn_sdk::testing::AggregateTest;
 
     #[test]
     fn adding_records_an_event_and_zero_is_rejected() {
-        let state = initial_state::<super::CounterAggregate>("c-1");
-        assert_eq!(decide::<super::CounterAggregate>(&state, "Add", r#"{"amount":2}"#).unwrap().len(), 1);
-        assert!(decide::<super::CounterAggregate>(&state, "Add", r#"{"amount":0}"#).is_err());
+        AggregateTest::<CounterAggregate>::new("c-1")
+            .given([CounterEvent::Added { amount: 1 }])
+            .when(CounterCommand::Add { amount: 2 })
+            .then_events([CounterEvent::Added { amount: 2 }]);
+        AggregateTest::<CounterAggregate>::new("c-1").when(CounterCommand::Add { amount: 0 }).then_rejected("the amount must be positive");
     }
 }

@@ -11,6 +11,9 @@ use crate::types::EventShape;
 
 /// Writes `events` as the 0.2 `events` JSON array, in `shape`.
 pub(super) fn events_json<'a>(events: impl ExactSizeIterator<Item = &'a RecordedEvent>, shape: EventShape) -> String {
+    if events.len() == 0 {
+        return String::from("[]");
+    }
     let with_envelope = shape == EventShape::WithEnvelope;
     let mut text = String::with_capacity(events.len() * if with_envelope { 320 } else { 160 });
     text.push('[');

@@ -280,9 +280,12 @@ fn bench_plugins_prints_every_measure_beside_its_baseline() {
     assert!(row("restart with user-migrator-py in the compile cache")["versus_baseline"].as_str().unwrap().ends_with("faster than compiling"));
     assert!(row("user migration, Python")["versus_baseline"].as_str().unwrap().contains("× the Rust call"));
     assert!(row("aggregate apply, JavaScript")["versus_baseline"].as_str().unwrap().ends_with("× Rust"));
+    assert!(row("the same in its contract 0.1.0 build")["versus_baseline"].as_str().unwrap().contains("0.2.0 is"));
+    assert!(row("handler calls, Python")["versus_baseline"].as_str().unwrap().ends_with("× Rust"));
+    assert!(row("empty bank-account apply, contract 0.2.0 build")["versus_baseline"].as_str().unwrap().ends_with("× the 0.1.0 call"));
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
     assert_eq!(row("cairn exec, whole process, warm compile cache: Rust")["versus_baseline"], "baseline");
     assert!(row("cairn exec, whole process, warm compile cache: Python")["versus_baseline"].as_str().unwrap().ends_with("× the Rust process"));
-    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store and cache");
 }
 
 #[test]
@@ -355,27 +358,57 @@ fn bench_migrators_compares_chains_with_the_raw_read() {
 }
 
 /// The templates of docs/plugins.md, as `examples/templates/build-all`
-/// built them: each loads with `cairn plugin add` and does what its source
-/// says.
+/// built them: each of the nine (an aggregate, a migrator and a handler in
+/// Rust, Python and JavaScript) loads with `cairn plugin add` and does what
+/// its source says. Templates of one kind share their aggregate type, step or
+/// handler name, so each is removed before the next is added.
 #[test]
-fn the_plugin_templates_of_every_language_load_and_work() {
+fn the_plugin_templates_of_every_kind_and_language_load_and_work() {
     let template = |path: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/templates").join(path).to_string_lossy().into_owned();
-    let cairn = Cairn::with_sqlite();
-    for (file, name) in [("rust-aggregate/counter.wasm", "counter"), ("javascript-aggregate/aggregate.wasm", "counter-js")] {
+    // A handler's plugin is named after the handler it describes.
+    let added = |cairn: &Cairn, file: &str, name: &str| {
         let path = template(file);
         assert!(std::path::Path::new(&path).exists(), "{path} is missing; examples/templates/build-all builds it (scripts/test runs it)");
-        assert_exit(&cairn.run(&["plugin", "add", &path, "--name", name]), 0);
-        // Both templates own the aggregate type "counter", so one is removed
-        // before the other is added.
+        let output = if file.contains("handler") { cairn.run(&["plugin", "add", &path]) } else { cairn.run(&["plugin", "add", &path, "--name", name]) };
+        assert_exit(&output, 0);
+        assert!(String::from_utf8_lossy(&output.stdout).contains("contract cairn:plugin@0.2.0"), "{}", String::from_utf8_lossy(&output.stdout));
+    };
+    let cairn = Cairn::with_sqlite();
+    for (file, name) in [("rust-aggregate/counter.wasm", "counter"), ("python-aggregate/aggregate.wasm", "counter-py"), ("javascript-aggregate/aggregate.wasm", "counter-js")] {
+        added(&cairn, file, name);
         assert_exit(&cairn.run(&["exec", "counter", &format!("{name}-1"), "Add", r#"{"amount":2}"#]), 0);
         let rejected = cairn.run(&["exec", "counter", &format!("{name}-1"), "Add", r#"{"amount":0}"#]);
+        assert_exit(&rejected, 4);
         assert!(stderr(&rejected).contains("the amount must be"), "{}", stderr(&rejected));
         assert_exit(&cairn.run(&["plugin", "remove", name]), 0);
     }
-    assert_exit(&cairn.run(&["plugin", "add", &template("python-handler/handler.wasm")]), 0);
-    assert_exit(&cairn.run(&["replay", "--handler", "event-type-counts"]), 0);
-    let count = cairn.run(&["read-model", "get", "event-type-counts", "counts", "Added"]);
-    assert_eq!(String::from_utf8(count.stdout).unwrap().trim(), "2", "both counters recorded one Added event");
+    for (file, name) in [("rust-migrator/migrator.wasm", "add-unit"), ("python-migrator/migrator.wasm", "add-unit-py"), ("javascript-migrator/migrator.wasm", "add-unit-js")] {
+        added(&cairn, file, name);
+        let events = json_lines(&cairn.run(&["log", "--type", "Added"]));
+        assert_eq!(events.len(), 3, "{events:?}");
+        for event in &events {
+            assert_eq!((event["schema_version"].as_str(), event["payload"]["unit"].as_str()), (Some("2.0"), Some("each")), "{name}: {event}");
+        }
+        assert_exit(&cairn.run(&["plugin", "remove", name]), 0);
+    }
+    for (file, name) in [("rust-handler/handler.wasm", "rust"), ("python-handler/handler.wasm", "python"), ("javascript-handler/handler.wasm", "javascript")] {
+        // A store of its own, with one Added and one Noted event, for each
+        // handler: they all keep the read models of "event-type-counts".
+        let cairn = Cairn::with_sqlite();
+        let events = cairn.directory().join("events.jsonl");
+        std::fs::write(
+            &events,
+            "{\"aggregate_type\":\"counter\",\"aggregate_id\":\"c-1\",\"event_type\":\"Added\",\"payload\":{\"amount\":1}}\n{\"aggregate_type\":\"counter\",\"aggregate_id\":\"c-1\",\"event_type\":\"Noted\",\"payload\":{}}\n",
+        )
+        .unwrap();
+        assert_exit(&cairn.run(&["append", "--file", &events.to_string_lossy()]), 0);
+        added(&cairn, file, name);
+        assert_exit(&cairn.run(&["replay", "--handler", "event-type-counts"]), 0);
+        for (event_type, expected) in [("Added", "1"), ("Noted", "1")] {
+            let count = cairn.run(&["read-model", "get", "event-type-counts", "counts", event_type]);
+            assert_eq!(String::from_utf8(count.stdout).unwrap().trim(), expected, "{name}: {event_type}");
+        }
+    }
 }
 
 /// A process whose compile cache holds a plugin finds it by the catalog's
