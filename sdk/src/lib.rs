@@ -8,8 +8,9 @@
 //! (`Migrator`, `export_migrator!`) or `handler` (`Handler`,
 //! `export_handler!`).
 //!
-//! Everything crosses the boundary as JSON: payloads, metadata, commands and
-//! state. Typed events and commands are enums tagged the way Cairn stores
+//! The crate targets contract `cairn:plugin@0.2.0`. Everything crosses the
+//! boundary as JSON: events (one JSON text per batch), payloads, metadata,
+//! commands and state. Typed events and commands are enums tagged the way Cairn stores
 //! them, `#[serde(tag = "event_type", content = "payload")]` and
 //! `#[serde(tag = "command_type", content = "payload")]`.
 //!
@@ -80,13 +81,16 @@
 //! #[cfg(target_arch = "wasm32")]
 //! cairn_sdk::export_aggregate!(CounterAggregate);
 //!
-//! // Natively, `cairn_sdk::testing` runs the same code the host runs in wasm:
-//! use cairn_sdk::testing::{apply, decide, initial_state, StoredEvent};
-//! let events = decide::<CounterAggregate>(&initial_state::<CounterAggregate>("c-1"), "Add", r#"{"amount":2}"#).unwrap();
-//! assert_eq!(events, [("Added".to_owned(), r#"{"amount":2}"#.to_owned())]);
-//! let state = apply::<CounterAggregate>(r#"{"value":1}"#, &[StoredEvent::new("c-1", 2, "Added", &events[0].1)]).unwrap();
-//! assert_eq!(state, r#"{"value":3}"#);
-//! assert!(decide::<CounterAggregate>(&state, "Add", r#"{"amount":0}"#).is_err());
+//! // Natively, `cairn_sdk::testing` runs the same code the host runs in
+//! // wasm, given/when/then (this needs `PartialEq` and `Debug` on events):
+//! use cairn_sdk::testing::AggregateTest;
+//! # impl PartialEq for CounterEvent { fn eq(&self, other: &Self) -> bool { matches!((self, other), (CounterEvent::Added { amount: a }, CounterEvent::Added { amount: b }) if a == b) } }
+//! # impl std::fmt::Debug for CounterEvent { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("Added") } }
+//! AggregateTest::<CounterAggregate>::new("c-1")
+//!     .given([CounterEvent::Added { amount: 1 }])
+//!     .when(CounterCommand::Add { amount: 2 })
+//!     .then_events([CounterEvent::Added { amount: 2 }]);
+//! AggregateTest::<CounterAggregate>::new("c-1").when(CounterCommand::Add { amount: 0 }).then_rejected("must be positive");
 //! ```
 //!
 //! # A migrator
@@ -142,7 +146,8 @@
 //!
 //! The plugins in this repository's `plugins/` directory are complete
 //! examples of each: `bank-account` and `opportunity` (aggregates),
-//! `opportunity-migrator`, and `account-summary` (a projection).
+//! `opportunity-migrator`, and `account-summary` (a projection); each has
+//! given/when/then tests through [`testing`].
 
 #[cfg(any(
     all(feature = "aggregate", feature = "migrator"),

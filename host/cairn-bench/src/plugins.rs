@@ -66,67 +66,7 @@ pub async fn run(config: &PluginBenchConfig) -> anyhow::Result<BenchReport> {
     let per_call = started.elapsed() / config.empty_calls as u32;
     rows.push(BenchRow::new("empty plugin call (apply with no events)", format!("{:.2} µs", per_call.as_secs_f64() * 1e6), "per call"));
 
-    // Apply throughput: wasm against the same crate compiled natively, fed
-    // the same events JSON text the host hands the plugin (contract 0.2.0).
-    let events = deposit_events(APPLY_BATCH_EVENTS);
-    let events_json = serde_json::to_string(
-        &events
-            .iter()
-            .map(|event| {
-                serde_json::json!({
-                    "event_type": event.event_type, "schema_version": event.schema_version, "stream_version": event.stream_version,
-                    "global_position": event.global_position, "timestamp": cairn::time::format_rfc3339(&event.timestamp), "payload": event.payload.to_value(),
-                })
-            })
-            .collect::<Vec<_>>(),
-    )?;
-    let open_state = cairn_sdk::testing::apply::<bank_account::BankAccount>(
-        &cairn_sdk::testing::initial_state::<bank_account::BankAccount>("bench"),
-        &[StoredEvent::new("bench", 1, "AccountOpened", r#"{"owner":"Ann"}"#)],
-    )
-    .map_err(|error| anyhow::anyhow!("native apply failed: {error}"))?;
-    let started = Instant::now();
-    for _ in 0..config.apply_batches {
-        cairn_sdk::testing::apply_events_json::<bank_account::BankAccount>(&open_state, "bench", &events_json)
-            .map_err(|error| anyhow::anyhow!("native apply failed: {error}"))?;
-    }
-    let native_rate = events_per_second(config.apply_batches * APPLY_BATCH_EVENTS as u64, started.elapsed());
-    let wasm_state = JsonText::parse(open_state)?;
-    let wasm_rate = apply_rate(&bank, &wasm_state, &events, config.apply_batches)?;
-    rows.push(BenchRow::new("bank-account apply, native (same crate and SDK code, same events JSON)", format_rate(native_rate), "baseline"));
-    rows.push(BenchRow::new(
-        format!("bank-account apply in wasm, contract 0.2.0, batches of {APPLY_BATCH_EVENTS}"),
-        format_rate(wasm_rate),
-        format!("{:.2}× native ({:.2}× slower)", wasm_rate / native_rate, native_rate / wasm_rate),
-    ));
-    // The same source built against contract 0.1.0, kept as a test fixture
-    // beside plugins/ in a checkout; left out when the bench runs elsewhere.
-    if let Ok(bytes) = std::fs::read(config.plugin_directory.join("../../tests/fixtures/contract-0.1/bank-account.wasm")) {
-        let LoadedPlugin::Aggregate(old) = runtime.load("bank-account-0.1", &runtime.compile(&bytes)?)? else {
-            anyhow::bail!("the 0.1.0 bank-account fixture is not an aggregate plugin");
-        };
-        let old_rate = apply_rate(&old, &wasm_state, &events, config.apply_batches)?;
-        rows.push(BenchRow::new(
-            "the same in its contract 0.1.0 build (tests/fixtures/contract-0.1)",
-            format_rate(old_rate),
-            format!("{:.2}× native; 0.2.0 is {:.2}× faster", old_rate / native_rate, wasm_rate / old_rate),
-        ));
-        // The empty call through both builds, interleaved so that both see
-        // the same machine: the contract's fixed cost per call.
-        let (mut old_total, mut new_total) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-        for _ in 0..config.empty_calls {
-            let started = Instant::now();
-            old.apply(&wasm_state, &[])?;
-            old_total += started.elapsed();
-            let started = Instant::now();
-            bank.apply(&wasm_state, &[])?;
-            new_total += started.elapsed();
-        }
-        let calls = config.empty_calls.max(1) as f64;
-        let (old_call, new_call) = (old_total.as_secs_f64() / calls, new_total.as_secs_f64() / calls);
-        rows.push(BenchRow::new("empty bank-account apply, contract 0.1.0 build", format!("{:.2} µs", old_call * 1e6), "baseline"));
-        rows.push(BenchRow::new("empty bank-account apply, contract 0.2.0 build", format!("{:.2} µs", new_call * 1e6), format!("{:.2}× the 0.1.0 call", new_call / old_call)));
-    }
+    rows.extend(apply_rows(&runtime, &bank, config)?);
 
     rows.extend(command_rows(runtime, &bank_bytes, config.commands).await?);
     rows.extend(super::swap::rows(&bank_bytes).await?);
@@ -270,4 +210,73 @@ fn apply_rate(plugin: &cairn::runtime::AggregatePlugin, state: &JsonText, events
         plugin.apply(state, events)?;
     }
     Ok(events_per_second(batches * events.len() as u64, started.elapsed()))
+}
+
+/// Apply throughput: wasm against the same crate compiled natively, and the
+/// contract 0.1.0 build of the same source, with the empty call of both.
+fn apply_rows(runtime: &Arc<PluginRuntime>, bank: &cairn::runtime::AggregatePlugin, config: &PluginBenchConfig) -> anyhow::Result<Vec<BenchRow>> {
+    let mut rows = Vec::new();
+    // Apply throughput: wasm against the same crate compiled natively, fed
+    // the same events JSON text the host hands the plugin (contract 0.2.0).
+    let events = deposit_events(APPLY_BATCH_EVENTS);
+    let events_json = serde_json::to_string(
+        &events
+            .iter()
+            .map(|event| {
+                serde_json::json!({
+                    "event_type": event.event_type, "schema_version": event.schema_version, "stream_version": event.stream_version,
+                    "global_position": event.global_position, "timestamp": cairn::time::format_rfc3339(&event.timestamp), "payload": event.payload.to_value(),
+                })
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    let open_state = cairn_sdk::testing::apply::<bank_account::BankAccount>(
+        &cairn_sdk::testing::initial_state::<bank_account::BankAccount>("bench"),
+        &[StoredEvent::new("bench", 1, "AccountOpened", r#"{"owner":"Ann"}"#)],
+    )
+    .map_err(|error| anyhow::anyhow!("native apply failed: {error}"))?;
+    let started = Instant::now();
+    for _ in 0..config.apply_batches {
+        cairn_sdk::testing::apply_events_json::<bank_account::BankAccount>(&open_state, "bench", &events_json)
+            .map_err(|error| anyhow::anyhow!("native apply failed: {error}"))?;
+    }
+    let native_rate = events_per_second(config.apply_batches * APPLY_BATCH_EVENTS as u64, started.elapsed());
+    let wasm_state = JsonText::parse(open_state)?;
+    let wasm_rate = apply_rate(bank, &wasm_state, &events, config.apply_batches)?;
+    rows.push(BenchRow::new("bank-account apply, native (same crate and SDK code, same events JSON)", format_rate(native_rate), "baseline"));
+    rows.push(BenchRow::new(
+        format!("bank-account apply in wasm, contract 0.2.0, batches of {APPLY_BATCH_EVENTS}"),
+        format_rate(wasm_rate),
+        format!("{:.2}× native ({:.2}× slower)", wasm_rate / native_rate, native_rate / wasm_rate),
+    ));
+    // The same source built against contract 0.1.0, kept as a test fixture
+    // beside plugins/ in a checkout; left out when the bench runs elsewhere.
+    if let Ok(bytes) = std::fs::read(config.plugin_directory.join("../../tests/fixtures/contract-0.1/bank-account.wasm")) {
+        let LoadedPlugin::Aggregate(old) = runtime.load("bank-account-0.1", &runtime.compile(&bytes)?)? else {
+            anyhow::bail!("the 0.1.0 bank-account fixture is not an aggregate plugin");
+        };
+        let old_rate = apply_rate(&old, &wasm_state, &events, config.apply_batches)?;
+        rows.push(BenchRow::new(
+            "the same in its contract 0.1.0 build (tests/fixtures/contract-0.1)",
+            format_rate(old_rate),
+            format!("{:.2}× native; 0.2.0 is {:.2}× faster", old_rate / native_rate, wasm_rate / old_rate),
+        ));
+        // The empty call through both builds, interleaved so that both see
+        // the same machine: the contract's fixed cost per call.
+        let (mut old_total, mut new_total) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        for _ in 0..config.empty_calls {
+            let started = Instant::now();
+            old.apply(&wasm_state, &[])?;
+            old_total += started.elapsed();
+            let started = Instant::now();
+            bank.apply(&wasm_state, &[])?;
+            new_total += started.elapsed();
+        }
+        let calls = config.empty_calls.max(1) as f64;
+        let (old_call, new_call) = (old_total.as_secs_f64() / calls, new_total.as_secs_f64() / calls);
+        rows.push(BenchRow::new("empty bank-account apply, contract 0.1.0 build", format!("{:.2} µs", old_call * 1e6), "baseline"));
+        rows.push(BenchRow::new("empty bank-account apply, contract 0.2.0 build", format!("{:.2} µs", new_call * 1e6), format!("{:.2}× the 0.1.0 call", new_call / old_call)));
+    }
+
+    Ok(rows)
 }

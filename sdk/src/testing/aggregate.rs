@@ -82,7 +82,7 @@ pub fn decide<A: Aggregate>(state: &str, command_type: &str, payload: &str) -> R
 
 /// A given/when/then test of an aggregate, in the style of cqrs-es:
 ///
-/// ```ignore
+/// ```text
 /// AggregateTest::<BankAccount>::new("acc-1")
 ///     .given([AccountEvent::AccountOpened { owner: "Ann".into() }])
 ///     .when(AccountCommand::Withdraw { amount: 5 })

@@ -10,7 +10,7 @@ use crate::{Handler, PluginError, ReadModels};
 /// A test of a handler: given events, then read-model documents, kept in
 /// memory.
 ///
-/// ```ignore
+/// ```text
 /// let mut test = HandlerTest::<AccountSummary>::new();
 /// test.given("account", "acc-1", &[AccountEvent::MoneyDeposited { amount: 5 }]).unwrap();
 /// test.then_document("summaries", "acc-1", json!({ "balance": 5 }));

@@ -8,7 +8,7 @@ use crate::{Migrator, PluginError};
 
 /// A test of a migrator: this payload in, that one out.
 ///
-/// ```ignore
+/// ```text
 /// MigratorTest::<UserUpcast>::event("UserRegistered", "1.0")
 ///     .given(json!({ "expertise_domains": "rust, wasm" }))
 ///     .then_payload(json!({ "expertise_domains": ["rust", "wasm"], ... }));

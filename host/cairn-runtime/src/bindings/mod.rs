@@ -4,6 +4,97 @@
 //! the runtime calls a world through the enums here, in host types
 //! (`crate::types`), whatever version the component exports.
 
+/// The bindgen output of one contract version's three worlds, from its WIT
+/// folder, in a module `generated` (`handler`, `aggregate`, `migrator`; the
+/// last two share the handler world's `types` and `log`).
+macro_rules! generated_worlds {
+    ($path:tt) => {
+        mod generated {
+            pub mod handler {
+                wasmtime::component::bindgen!({
+                    path: $path,
+                    world: "handler-plugin",
+                    // Read-model calls reach the store and can fail; they trap
+                    // the handler's call rather than answer with made-up data.
+                    imports: { "cairn:plugin/read-model": trappable },
+                });
+            }
+
+            pub mod aggregate {
+                wasmtime::component::bindgen!({
+                    path: $path,
+                    world: "aggregate-plugin",
+                    with: {
+                        "cairn:plugin/types": super::handler::cairn::plugin::types,
+                        "cairn:plugin/log": super::handler::cairn::plugin::log,
+                    },
+                });
+            }
+
+            pub mod migrator {
+                wasmtime::component::bindgen!({
+                    path: $path,
+                    world: "migrator-plugin",
+                    with: {
+                        "cairn:plugin/types": super::handler::cairn::plugin::types,
+                        "cairn:plugin/log": super::handler::cairn::plugin::log,
+                    },
+                });
+            }
+        }
+    };
+}
+
+/// What every contract version does alike, written against that version's
+/// own generated modules (in scope as `log`, `read_model` and `wire`): the
+/// host side of `log` and `read-model`, and reading the `error` variant.
+macro_rules! version_glue {
+    () => {
+        /// The imports every world of this version may use: `log`, and
+        /// `read-model` for handlers.
+        pub(super) fn add_imports(linker: &mut wasmtime::component::Linker<PluginState>) -> wasmtime::Result<()> {
+            use wasmtime::component::HasSelf;
+            log::add_to_linker::<PluginState, HasSelf<PluginState>>(linker, |state| state)?;
+            read_model::add_to_linker::<PluginState, HasSelf<PluginState>>(linker, |state| state)
+        }
+
+        impl log::Host for PluginState {
+            fn log(&mut self, level: log::Level, message: String) {
+                let level = match level {
+                    log::Level::Trace => LogLevel::Trace,
+                    log::Level::Debug => LogLevel::Debug,
+                    log::Level::Info => LogLevel::Info,
+                    log::Level::Warn => LogLevel::Warn,
+                    log::Level::Error => LogLevel::Error,
+                };
+                self.write_log(level, &message);
+            }
+        }
+
+        impl read_model::Host for PluginState {
+            fn get(&mut self, collection: String, key: String) -> wasmtime::Result<Option<String>> {
+                self.read_model_get(&collection, &key)
+            }
+
+            fn put(&mut self, collection: String, key: String, value: String) -> wasmtime::Result<()> {
+                self.read_model_put(&collection, &key, value)
+            }
+
+            fn delete(&mut self, collection: String, key: String) -> wasmtime::Result<()> {
+                self.read_model_delete(&collection, &key)
+            }
+        }
+
+        fn reply_from_wire(error: wire::Error) -> PluginReply {
+            match error {
+                wire::Error::Rejected(message) => PluginReply::Rejected(message),
+                wire::Error::Invalid(message) => PluginReply::Invalid(message),
+                wire::Error::Internal(message) => PluginReply::Internal(message),
+            }
+        }
+    };
+}
+
 mod events_json;
 mod v0_1;
 mod v0_2;

@@ -3,42 +3,10 @@
 //! JSON text per call (`events_json`). Frozen, like the WIT package it is
 //! generated from.
 
-mod generated {
-    pub mod handler {
-        wasmtime::component::bindgen!({
-            path: "../../wit/cairn-plugin@0.2.0",
-            world: "handler-plugin",
-            // Read-model calls reach the store and can fail; they trap the
-            // handler's call rather than answer with made-up data.
-            imports: { "cairn:plugin/read-model": trappable },
-        });
-    }
-
-    pub mod aggregate {
-        wasmtime::component::bindgen!({
-            path: "../../wit/cairn-plugin@0.2.0",
-            world: "aggregate-plugin",
-            with: {
-                "cairn:plugin/types": super::handler::cairn::plugin::types,
-                "cairn:plugin/log": super::handler::cairn::plugin::log,
-            },
-        });
-    }
-
-    pub mod migrator {
-        wasmtime::component::bindgen!({
-            path: "../../wit/cairn-plugin@0.2.0",
-            world: "migrator-plugin",
-            with: {
-                "cairn:plugin/types": super::handler::cairn::plugin::types,
-                "cairn:plugin/log": super::handler::cairn::plugin::log,
-            },
-        });
-    }
-}
+generated_worlds!("../../wit/cairn-plugin@0.2.0");
 
 use cairn_event::RecordedEvent;
-use wasmtime::component::{HasSelf, InstancePre, Linker};
+use wasmtime::component::InstancePre;
 use wasmtime::Store;
 
 use generated::handler::cairn::plugin::{log, read_model, types as wire};
@@ -57,46 +25,7 @@ pub(super) const AGGREGATE_FUNCTIONS: &[&str] = &["describe", "initial-state", "
 pub(super) const MIGRATOR_FUNCTIONS: &[&str] = &["describe", "migrate"];
 pub(super) const HANDLER_FUNCTIONS: &[&str] = &["describe", "handle"];
 
-/// The imports every 0.2 world may use: `log`, and `read-model` for handlers.
-pub(super) fn add_imports(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
-    log::add_to_linker::<PluginState, HasSelf<PluginState>>(linker, |state| state)?;
-    read_model::add_to_linker::<PluginState, HasSelf<PluginState>>(linker, |state| state)
-}
-
-impl log::Host for PluginState {
-    fn log(&mut self, level: log::Level, message: String) {
-        let level = match level {
-            log::Level::Trace => LogLevel::Trace,
-            log::Level::Debug => LogLevel::Debug,
-            log::Level::Info => LogLevel::Info,
-            log::Level::Warn => LogLevel::Warn,
-            log::Level::Error => LogLevel::Error,
-        };
-        self.write_log(level, &message);
-    }
-}
-
-impl read_model::Host for PluginState {
-    fn get(&mut self, collection: String, key: String) -> wasmtime::Result<Option<String>> {
-        self.read_model_get(&collection, &key)
-    }
-
-    fn put(&mut self, collection: String, key: String, value: String) -> wasmtime::Result<()> {
-        self.read_model_put(&collection, &key, value)
-    }
-
-    fn delete(&mut self, collection: String, key: String) -> wasmtime::Result<()> {
-        self.read_model_delete(&collection, &key)
-    }
-}
-
-fn reply_from_wire(error: wire::Error) -> PluginReply {
-    match error {
-        wire::Error::Rejected(message) => PluginReply::Rejected(message),
-        wire::Error::Invalid(message) => PluginReply::Invalid(message),
-        wire::Error::Internal(message) => PluginReply::Internal(message),
-    }
-}
+version_glue!();
 
 fn shape(wants_envelope: bool) -> EventShape {
     if wants_envelope {

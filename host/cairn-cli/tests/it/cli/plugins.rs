@@ -28,7 +28,7 @@ fn plugins_are_added_listed_versioned_and_removed() {
     let cairn = Cairn::with_sqlite();
     let added = cairn.run(&["plugin", "add", &path_text("bank-account")]);
     assert_exit(&added, 0);
-    assert!(String::from_utf8_lossy(&added.stdout).starts_with("added bank-account version 1 (aggregate, sha256 "));
+    assert!(String::from_utf8_lossy(&added.stdout).starts_with("added bank-account version 1 (aggregate, contract cairn:plugin@0.2.0, sha256 "));
     let again = cairn.run(&["plugin", "add", &path_text("bank-account")]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already has these exact bytes"));
 
@@ -44,7 +44,9 @@ fn plugins_are_added_listed_versioned_and_removed() {
     let listed = json_lines(&cairn.run(&["plugin", "list", "--json"]));
     let versions: Vec<(u64, bool)> = listed.iter().map(|record| (record["version"].as_u64().unwrap(), record["active"].as_bool().unwrap())).collect();
     assert_eq!(versions, [(1, false), (2, true)], "old versions stay listed; the new one is active");
-    assert!(String::from_utf8_lossy(&cairn.run(&["plugin", "list"]).stdout).contains("aggregate type bank-account"));
+    let table = String::from_utf8_lossy(&cairn.run(&["plugin", "list"]).stdout).into_owned();
+    assert!(table.contains("aggregate type bank-account"), "{table}");
+    assert!(table.contains("contract") && table.contains("0.2.0"), "the table shows each version's contract: {table}");
 
     assert_exit(&cairn.run(&["plugin", "remove", "bank-account", "--version", "2"]), 0);
     let listed = json_lines(&cairn.run(&["plugin", "list", "--json"]));
