@@ -6,7 +6,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cairn_event::answer::{check_migrated, check_proposed, check_read_model_value, ProposedEvent, ReturnedEvent};
+use cairn_event::answer::{check_migrated, check_migrated_payload, check_proposed, check_read_model_value, MigratedPayload, ProposedEvent, ReturnedEvent};
 use cairn_event::json::{validate, JsonText};
 use cairn_event::RecordedEvent;
 use libfuzzer_sys::fuzz_target;
@@ -56,6 +56,14 @@ fuzz_target!(|answer: Answer| {
         validate(&answer.payload).expect("a passed document is strict JSON");
     }
     let original = original();
+    // Contract 0.2's answer: the payload, and new metadata or none.
+    let metadata = answer.keeps_identity.then(|| answer.metadata.clone());
+    if let Ok(migrated) = check_migrated_payload(&original, MigratedPayload { payload: answer.payload.clone(), metadata }, &answer.to_version) {
+        assert_eq!((migrated.id, &migrated.event_type, &migrated.aggregate_id), (original.id, &original.event_type, &original.aggregate_id));
+        assert_eq!(migrated.schema_version, answer.to_version);
+        validate(migrated.payload.as_str()).expect("a migrated payload is strict JSON");
+        assert!(migrated.metadata.is_object(), "migrated metadata is an object");
+    }
     let returned = if answer.keeps_identity {
         ReturnedEvent {
             id: original.id.to_string(),

@@ -62,6 +62,42 @@ pub struct ReturnedEvent {
     pub metadata: String,
 }
 
+/// What a contract 0.2 migrator answers for one event: the new payload and,
+/// when the step changed it, new metadata. The event's id, type and stream
+/// cannot change, so they are not in the answer.
+#[derive(Debug, Clone)]
+pub struct MigratedPayload {
+    pub payload: String,
+    pub metadata: Option<String>,
+}
+
+/// A migrator's answer for one event, in the shape of its contract version.
+#[derive(Debug, Clone)]
+pub enum MigrationAnswer {
+    /// Contract 0.1: the whole event, which `check_migrated` holds to the original.
+    Whole(ReturnedEvent),
+    /// Contract 0.2: the payload and optional metadata, `check_migrated_payload`.
+    Payload(MigratedPayload),
+}
+
+impl MigrationAnswer {
+    /// The bytes the plugin handed back, for the answer-size limit.
+    pub fn bytes(&self) -> usize {
+        match self {
+            MigrationAnswer::Whole(event) => event.payload.len() + event.metadata.len(),
+            MigrationAnswer::Payload(answer) => answer.payload.len() + answer.metadata.as_ref().map_or(0, String::len),
+        }
+    }
+
+    /// The migrated event, checked as its contract version requires.
+    pub fn check(self, original: &RecordedEvent, to_version: &str) -> Result<RecordedEvent, String> {
+        match self {
+            MigrationAnswer::Whole(event) => check_migrated(original, event, to_version),
+            MigrationAnswer::Payload(answer) => check_migrated_payload(original, answer, to_version),
+        }
+    }
+}
+
 /// A migrated event back from the plugin, checked against the original.
 /// Only the payload, the metadata and the schema version may change.
 pub fn check_migrated(original: &RecordedEvent, reply: ReturnedEvent, to_version: &str) -> Result<RecordedEvent, String> {
@@ -78,28 +114,58 @@ pub fn check_migrated(original: &RecordedEvent, reply: ReturnedEvent, to_version
     if reply.schema_version != to_version {
         problems.push(format!("it returned schema version `{}`, but the step goes to `{to_version}`", reply.schema_version));
     }
-    let payload = JsonText::parse(reply.payload).map_err(|error| format!("the payload is not JSON: {error}"));
-    let metadata = JsonText::parse(reply.metadata).map_err(|error| format!("the metadata is not JSON: {error}"));
+    let read = read_migrated(original, reply.payload, Some(reply.metadata));
+    match read {
+        Ok((payload, metadata)) if problems.is_empty() => Ok(migrated_event(original, to_version, payload, metadata)),
+        Ok(_) => Err(problems.join("; ")),
+        Err(more) => {
+            problems.extend(more);
+            Err(problems.join("; "))
+        }
+    }
+}
+
+/// A contract 0.2 answer for `original`: the payload must be JSON and new
+/// metadata a JSON object; without new metadata the stored one stays.
+pub fn check_migrated_payload(original: &RecordedEvent, answer: MigratedPayload, to_version: &str) -> Result<RecordedEvent, String> {
+    let (payload, metadata) = read_migrated(original, answer.payload, answer.metadata).map_err(|problems| problems.join("; "))?;
+    Ok(migrated_event(original, to_version, payload, metadata))
+}
+
+/// The payload and metadata of a migrated event, by the host's strict JSON
+/// rules; every problem is named.
+fn read_migrated(original: &RecordedEvent, payload: String, metadata: Option<String>) -> Result<(JsonText, JsonText), Vec<String>> {
+    let mut problems = Vec::new();
+    let payload = JsonText::parse(payload).map_err(|error| format!("the payload is not JSON: {error}"));
     if let Err(problem) = &payload {
         problems.push(problem.clone());
     }
+    let metadata = match metadata {
+        None => Ok(original.metadata.clone()),
+        Some(text) => JsonText::parse(text).map_err(|error| format!("the metadata is not JSON: {error}")),
+    };
     match &metadata {
         Err(problem) => problems.push(problem.clone()),
         Ok(metadata) if !metadata.is_object() => problems.push("the metadata is not a JSON object".to_owned()),
         Ok(_) => {}
     }
-    let (Ok(payload), Ok(metadata), true) = (payload, metadata, problems.is_empty()) else {
-        return Err(problems.join("; "));
-    };
+    match (payload, metadata) {
+        (Ok(payload), Ok(metadata)) if problems.is_empty() => Ok((payload, metadata)),
+        _ => Err(problems),
+    }
+}
+
+/// The original event with a migrated payload and metadata at `to_version`.
+fn migrated_event(original: &RecordedEvent, to_version: &str, payload: JsonText, metadata: JsonText) -> RecordedEvent {
     // Built field by field: cloning the original would copy its payload too.
-    Ok(RecordedEvent {
+    RecordedEvent {
         id: original.id,
         global_position: original.global_position,
-        aggregate_type: reply.aggregate_type,
-        aggregate_id: reply.aggregate_id,
+        aggregate_type: original.aggregate_type.clone(),
+        aggregate_id: original.aggregate_id.clone(),
         stream_version: original.stream_version,
-        event_type: reply.event_type,
-        schema_version: reply.schema_version,
+        event_type: original.event_type.clone(),
+        schema_version: to_version.to_owned(),
         timestamp: original.timestamp,
         recorded_at: original.recorded_at,
         payload,
@@ -108,7 +174,7 @@ pub fn check_migrated(original: &RecordedEvent, reply: ReturnedEvent, to_version
         causation_id: original.causation_id.clone(),
         user_id: original.user_id.clone(),
         source: original.source.clone(),
-    })
+    }
 }
 
 /// A read-model document a handler writes must be JSON by the host's

@@ -9,7 +9,6 @@ use crate::bindings::MigratorPre;
 use crate::error::{FailureReason, PluginCallError, PluginLoadError};
 use crate::pool::InstancePool;
 use crate::types::{EventShape, MigrationStep};
-use cairn_event::answer::check_migrated;
 use crate::{CompiledPlugin, PluginRuntime};
 
 pub struct MigratorPlugin {
@@ -71,7 +70,7 @@ impl MigratorPlugin {
         let deadline = self.instances.deadline_ticks();
         let answers = self
             .instances
-            .call("migrate", |store, bindings| bindings.migrate_batch(store, events, to_versions, self.shape, deadline, &failed_at))
+            .call("migrate", |store, bindings| bindings.migrate_batch(store, events, self.shape, deadline, &failed_at))
             .map_err(|error| (failed_at.get(), error))?;
         if let Some(index) = answers.iter().position(Result::is_err) {
             let Some(Err(reply)) = answers.into_iter().nth(index) else { unreachable!("the answer at {index} is an error") };
@@ -88,11 +87,12 @@ impl MigratorPlugin {
             .zip(events.iter().zip(to_versions))
             .enumerate()
             .map(|(index, (reply, (original, to_version)))| {
-                if reply.payload.len() + reply.metadata.len() > limit {
-                    let message = format!("the migrated event came to {} bytes, over the limit of {limit} for one answer (--plugin-max-answer-bytes)", reply.payload.len() + reply.metadata.len());
+                if reply.bytes() > limit {
+                    let message = format!("the migrated event came to {} bytes, over the limit of {limit} for one answer (--plugin-max-answer-bytes)", reply.bytes());
                     return Err((index, self.instances.failure("migrate", FailureReason::OverLimit(message))));
                 }
-                check_migrated(original, reply, to_version)
+                reply
+                    .check(original, to_version)
                     .map_err(|problem| (index, self.instances.failure("migrate", FailureReason::Malformed(problem))))
             })
             .collect()

@@ -3,7 +3,7 @@
 
 use cairn_event::json::JsonText;
 
-pub use cairn_event::answer::{CheckedEvent, ProposedEvent, ReturnedEvent};
+pub use cairn_event::answer::{CheckedEvent, MigratedPayload, MigrationAnswer, ProposedEvent, ReturnedEvent};
 
 /// What an aggregate plugin says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

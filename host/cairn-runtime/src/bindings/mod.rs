@@ -105,7 +105,7 @@ use wasmtime::Store;
 
 use crate::pool::WorldPre;
 use crate::sandbox::PluginState;
-use crate::types::{AggregateInfo, CommandInput, ContractVersion, EventShape, HandlerInfo, MigrationStep, PluginReply, ProposedEvent, ReturnedEvent};
+use crate::types::{AggregateInfo, CommandInput, ContractVersion, EventShape, HandlerInfo, MigrationAnswer, MigrationStep, PluginReply, ProposedEvent};
 use crate::PluginKind;
 
 /// Adds the imports of every contract version to `linker`.
@@ -122,13 +122,19 @@ pub(crate) struct KnownWorld {
     pub functions: &'static [&'static str],
 }
 
+/// The functions each world's interface exports; every version so far has
+/// the same names.
+const AGGREGATE_FUNCTIONS: &[&str] = &["describe", "initial-state", "apply", "decide"];
+const MIGRATOR_FUNCTIONS: &[&str] = &["describe", "migrate"];
+const HANDLER_FUNCTIONS: &[&str] = &["describe", "handle"];
+
 const KNOWN_WORLDS: [KnownWorld; 6] = [
-    KnownWorld { kind: PluginKind::Aggregate, contract: ContractVersion::V0_1, export: v0_1::AGGREGATE_EXPORT, functions: v0_1::AGGREGATE_FUNCTIONS },
-    KnownWorld { kind: PluginKind::Migrator, contract: ContractVersion::V0_1, export: v0_1::MIGRATOR_EXPORT, functions: v0_1::MIGRATOR_FUNCTIONS },
-    KnownWorld { kind: PluginKind::Handler, contract: ContractVersion::V0_1, export: v0_1::HANDLER_EXPORT, functions: v0_1::HANDLER_FUNCTIONS },
-    KnownWorld { kind: PluginKind::Aggregate, contract: ContractVersion::V0_2, export: v0_2::AGGREGATE_EXPORT, functions: v0_2::AGGREGATE_FUNCTIONS },
-    KnownWorld { kind: PluginKind::Migrator, contract: ContractVersion::V0_2, export: v0_2::MIGRATOR_EXPORT, functions: v0_2::MIGRATOR_FUNCTIONS },
-    KnownWorld { kind: PluginKind::Handler, contract: ContractVersion::V0_2, export: v0_2::HANDLER_EXPORT, functions: v0_2::HANDLER_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Aggregate, contract: ContractVersion::V0_1, export: v0_1::AGGREGATE_EXPORT, functions: AGGREGATE_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Migrator, contract: ContractVersion::V0_1, export: v0_1::MIGRATOR_EXPORT, functions: MIGRATOR_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Handler, contract: ContractVersion::V0_1, export: v0_1::HANDLER_EXPORT, functions: HANDLER_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Aggregate, contract: ContractVersion::V0_2, export: v0_2::AGGREGATE_EXPORT, functions: AGGREGATE_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Migrator, contract: ContractVersion::V0_2, export: v0_2::MIGRATOR_EXPORT, functions: MIGRATOR_FUNCTIONS },
+    KnownWorld { kind: PluginKind::Handler, contract: ContractVersion::V0_2, export: v0_2::HANDLER_EXPORT, functions: HANDLER_FUNCTIONS },
 ];
 
 /// Every known world whose interface `exports` names.
@@ -246,18 +252,17 @@ impl MigratorInstance {
         &self,
         store: &mut Store<PluginState>,
         events: &[&RecordedEvent],
-        to_versions: &[&str],
         shape: EventShape,
         deadline_ticks: u64,
         failed_at: &std::cell::Cell<usize>,
-    ) -> wasmtime::Result<Vec<Result<ReturnedEvent, PluginReply>>> {
+    ) -> wasmtime::Result<Vec<Result<MigrationAnswer, PluginReply>>> {
         match self {
             Self::V0_1(instance) => {
                 let mut answers = Vec::with_capacity(events.len());
                 for (index, event) in events.iter().enumerate() {
                     failed_at.set(index);
                     store.set_epoch_deadline(deadline_ticks);
-                    let answer = instance.migrate(&mut *store, event)?;
+                    let answer = instance.migrate(&mut *store, event)?.map(MigrationAnswer::Whole);
                     let refused = answer.is_err();
                     answers.push(answer);
                     if refused {
@@ -268,7 +273,7 @@ impl MigratorInstance {
             }
             Self::V0_2(instance) => {
                 failed_at.set(0);
-                instance.migrate_batch(store, events, to_versions, shape)
+                instance.migrate_batch(store, events, shape)
             }
         }
     }

@@ -18,11 +18,6 @@ pub(super) const AGGREGATE_EXPORT: &str = "cairn:plugin/aggregate@0.1.0";
 pub(super) const MIGRATOR_EXPORT: &str = "cairn:plugin/migrator@0.1.0";
 pub(super) const HANDLER_EXPORT: &str = "cairn:plugin/handler@0.1.0";
 
-/// The functions each 0.1 world's interface must export.
-pub(super) const AGGREGATE_FUNCTIONS: &[&str] = &["describe", "initial-state", "apply", "decide"];
-pub(super) const MIGRATOR_FUNCTIONS: &[&str] = &["describe", "migrate"];
-pub(super) const HANDLER_FUNCTIONS: &[&str] = &["describe", "handle"];
-
 version_glue!();
 
 fn event_to_wire(event: &RecordedEvent) -> wire::Event {

@@ -14,16 +14,11 @@ use generated::{aggregate, handler, migrator};
 
 use super::events_json::events_json;
 use crate::sandbox::{LogLevel, PluginState};
-use crate::types::{AggregateInfo, CommandInput, EventShape, HandlerInfo, MigrationStep, PluginReply, ProposedEvent, ReturnedEvent};
+use crate::types::{AggregateInfo, CommandInput, EventShape, HandlerInfo, MigratedPayload, MigrationAnswer, MigrationStep, PluginReply, ProposedEvent};
 
 pub(super) const AGGREGATE_EXPORT: &str = "cairn:plugin/aggregate@0.2.0";
 pub(super) const MIGRATOR_EXPORT: &str = "cairn:plugin/migrator@0.2.0";
 pub(super) const HANDLER_EXPORT: &str = "cairn:plugin/handler@0.2.0";
-
-/// The functions each 0.2 world's interface must export.
-pub(super) const AGGREGATE_FUNCTIONS: &[&str] = &["describe", "initial-state", "apply", "decide"];
-pub(super) const MIGRATOR_FUNCTIONS: &[&str] = &["describe", "migrate"];
-pub(super) const HANDLER_FUNCTIONS: &[&str] = &["describe", "handle"];
 
 version_glue!();
 
@@ -120,35 +115,18 @@ impl MigratorInstance {
         Ok((steps, shape(info.wants_envelope)))
     }
 
-    /// The whole batch in one call, one answer per event. The answer keeps
-    /// the event's id, type and stream; `to_versions[i]` is event `i`'s.
-    pub fn migrate_batch(
-        &self,
-        store: &mut Store<PluginState>,
-        events: &[&RecordedEvent],
-        to_versions: &[&str],
-        shape: EventShape,
-    ) -> wasmtime::Result<Vec<Result<ReturnedEvent, PluginReply>>> {
+    /// The whole batch in one call, one answer per event, in order. A list
+    /// of another length than the batch is the caller's to report.
+    pub fn migrate_batch(&self, store: &mut Store<PluginState>, events: &[&RecordedEvent], shape: EventShape) -> wasmtime::Result<Vec<Result<MigrationAnswer, PluginReply>>> {
         let text = events_json(events.iter().copied(), shape);
         let answers = self.bindings.cairn_plugin_migrator().call_migrate(store, &text)?;
         Ok(answers
             .into_iter()
-            .zip(events.iter().zip(to_versions))
-            .map(|(answer, (original, to_version))| {
+            .map(|answer| {
                 answer
-                    .map(|migrated| ReturnedEvent {
-                        id: original.id.to_string(),
-                        aggregate_type: original.aggregate_type.clone(),
-                        aggregate_id: original.aggregate_id.clone(),
-                        event_type: original.event_type.clone(),
-                        schema_version: (*to_version).to_owned(),
-                        payload: migrated.payload,
-                        metadata: migrated.metadata.unwrap_or_else(|| original.metadata.as_str().to_owned()),
-                    })
+                    .map(|migrated| MigrationAnswer::Payload(MigratedPayload { payload: migrated.payload, metadata: migrated.metadata }))
                     .map_err(reply_from_wire)
             })
-            // A list of another length than the batch is the caller's to
-            // report: it sees fewer answers than events.
             .collect())
     }
 }
