@@ -3,7 +3,8 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::event::{parse_object, read_events, tagged_body, untagged_body};
+use crate::batch::TaggedBody;
+use crate::event::{parse_object, tagged_body, untagged_body};
 use crate::{Command, Event, PluginError};
 
 #[doc(hidden)]
@@ -79,17 +80,21 @@ fn write_state<A: Aggregate>(state: &A::State) -> Result<String, PluginError> {
 
 impl<A: Aggregate> Adapter<A> {
     pub(crate) fn apply_all(state: &str, aggregate_id: &str, events: &str) -> Result<String, PluginError> {
-        let events = read_events(events)?;
-        if events.is_empty() {
-            // Folding nothing changes nothing: the state goes back as it came.
-            return Ok(state.to_owned());
+        // The state is read at the first event: folding nothing changes
+        // nothing, so the state then goes back as it came.
+        let mut folded = None;
+        crate::batch::for_each_event::<TaggedBody<A::Event>>(events, (A::AGGREGATE_TYPE, aggregate_id), |_, event| {
+            let state = match &mut folded {
+                Some(state) => state,
+                None => folded.insert(read_state::<A>(state)?),
+            };
+            A::apply(state, event)
+        })
+        .map_err(|(_, error)| error)?;
+        match folded {
+            Some(state) => write_state::<A>(&state),
+            None => Ok(state.to_owned()),
         }
-        let mut state = read_state::<A>(state)?;
-        for event in events {
-            let body = tagged_body("event_type", &event.event_type, event.payload.get())?;
-            A::apply(&mut state, event.into_event((A::AGGREGATE_TYPE, aggregate_id), body))?;
-        }
-        write_state::<A>(&state)
     }
 
     pub(crate) fn decide_command(state: String, command: wire::Command) -> Result<Vec<wire::NewEvent>, PluginError> {

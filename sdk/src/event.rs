@@ -124,66 +124,6 @@ pub(crate) fn untagged_body<T: Serialize>(tag: &str, body: &T) -> Result<(String
     Ok((type_name, payload.to_string()))
 }
 
-/// One event of a 0.2 `events` batch (a JSON array), borrowing from its text.
-#[derive(serde::Deserialize)]
-pub(crate) struct WireEvent<'a> {
-    #[serde(borrow)]
-    pub event_type: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    pub schema_version: std::borrow::Cow<'a, str>,
-    pub stream_version: u64,
-    pub global_position: u64,
-    #[serde(borrow)]
-    pub timestamp: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    pub payload: &'a serde_json::value::RawValue,
-    #[serde(borrow, default)]
-    pub id: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub aggregate_type: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub aggregate_id: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub metadata: Option<&'a serde_json::value::RawValue>,
-    #[serde(default)]
-    pub correlation_id: Option<String>,
-    #[serde(default)]
-    pub causation_id: Option<String>,
-    #[serde(default)]
-    pub user_id: Option<String>,
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-/// Reads a batch of events; the host always sends a JSON array.
-pub(crate) fn read_events(text: &str) -> Result<Vec<WireEvent<'_>>, PluginError> {
-    serde_json::from_str(text).map_err(|error| PluginError::invalid(format!("the events are not the contract's JSON array: {error}")))
-}
-
-impl<'a> WireEvent<'a> {
-    /// The author's view of this event around `body`: the envelope's fields
-    /// when the host sent them, else `stream` (type and id) when the call
-    /// named it.
-    pub(crate) fn into_event<T>(self, stream: (&str, &str), body: T) -> Event<T> {
-        Event {
-            id: self.id.map(std::borrow::Cow::into_owned).unwrap_or_default(),
-            global_position: self.global_position,
-            aggregate_type: self.aggregate_type.map_or_else(|| stream.0.to_owned(), std::borrow::Cow::into_owned),
-            aggregate_id: self.aggregate_id.map_or_else(|| stream.1.to_owned(), std::borrow::Cow::into_owned),
-            stream_version: self.stream_version,
-            event_type: self.event_type.into_owned(),
-            schema_version: self.schema_version.into_owned(),
-            timestamp: self.timestamp.into_owned(),
-            metadata_json: self.metadata.map(|metadata| metadata.get().to_owned()).unwrap_or_default(),
-            correlation_id: self.correlation_id,
-            causation_id: self.causation_id,
-            user_id: self.user_id,
-            source: self.source,
-            body,
-        }
-    }
-}
-
 pub(crate) fn parse_object(what: &str, json: &str) -> Result<serde_json::Value, PluginError> {
     serde_json::from_str(json).map_err(|error| PluginError::invalid(format!("{what} is not JSON: {error}")))
 }

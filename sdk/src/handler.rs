@@ -2,7 +2,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::event::{read_events, WireEvent};
+use crate::batch::PayloadValue;
 use crate::{Event, PluginError};
 
 #[doc(hidden)]
@@ -124,20 +124,12 @@ pub struct HandlerAdapter<H>(std::marker::PhantomData<H>);
 crate::event::wire_glue!();
 
 impl<H: Handler> HandlerAdapter<H> {
-    fn handle_one(event: WireEvent<'_>, read_models: &mut ReadModels) -> Result<(), PluginError> {
-        let payload: Value = serde_json::from_str(event.payload.get())
-            .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
-        H::handle(event.into_event(("", ""), payload), read_models)
-    }
-
     /// The batch (the contract's JSON array) through `handle` and
     /// `end_batch`; a failure names its event.
     pub(crate) fn handle_batch(events: &str, read_models: &mut ReadModels) -> Result<(), (u32, PluginError)> {
-        let events = read_events(events).map_err(|error| (0, error))?;
-        let last = events.len().saturating_sub(1) as u32;
-        for (index, event) in events.into_iter().enumerate() {
-            Self::handle_one(event, read_models).map_err(|error| (index as u32, error))?;
-        }
+        let count = crate::batch::for_each_event::<PayloadValue>(events, ("", ""), |_, event| H::handle(event, read_models))
+            .map_err(|(index, error)| (index as u32, error))?;
+        let last = count.saturating_sub(1) as u32;
         // A failure here is the last event's: the host then commits the
         // events before it, which runs `end_batch` again for them.
         H::end_batch(read_models).map_err(|error| (last, error))

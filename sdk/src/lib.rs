@@ -156,6 +156,8 @@
 ))]
 compile_error!("enable exactly one of the cairn-sdk features `aggregate`, `migrator` and `handler`: a component exports one Cairn world");
 
+#[cfg(any(feature = "aggregate", feature = "migrator", feature = "handler"))]
+mod batch;
 mod error;
 mod event;
 pub mod log;

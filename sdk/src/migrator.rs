@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::event::{read_events, WireEvent};
+use crate::batch::PayloadValue;
 use crate::{Event, PluginError};
 
 #[doc(hidden)]
@@ -55,7 +55,7 @@ pub struct MigratorAdapter<M>(std::marker::PhantomData<M>);
 crate::event::wire_glue!();
 
 impl<M: Migrator> MigratorAdapter<M> {
-    pub(crate) fn migrate_event(event: WireEvent<'_>) -> Result<exported::Migrated, PluginError> {
+    fn migrate_event(event: Event<Value>) -> Result<exported::Migrated, PluginError> {
         let step = M::STEPS
             .iter()
             .find(|step| step.event_type == event.event_type && step.from_version == event.schema_version)
@@ -65,10 +65,23 @@ impl<M: Migrator> MigratorAdapter<M> {
                     event.event_type, event.schema_version
                 ))
             })?;
-        let payload: Value = serde_json::from_str(event.payload.get())
-            .map_err(|error| PluginError::invalid(format!("the payload is not JSON: {error}")))?;
-        let migrated = M::migrate(step, event.into_event(("", ""), payload))?;
+        let migrated = M::migrate(step, event)?;
         Ok(exported::Migrated { payload: migrated.to_string(), metadata: None })
+    }
+
+    /// One answer per event of the batch, in order; a batch that is not the
+    /// contract's array gets one error, which the host reports against the
+    /// batch's first event, since no answer can name its own.
+    pub(crate) fn migrate_batch(events: &str) -> Vec<Result<exported::Migrated, PluginError>> {
+        let mut answers = Vec::new();
+        let read = crate::batch::for_each_event::<PayloadValue>(events, ("", ""), |_, event| {
+            answers.push(Self::migrate_event(event));
+            Ok(())
+        });
+        match read {
+            Ok(_) => answers,
+            Err((_, error)) => vec![Err(error)],
+        }
     }
 }
 
@@ -86,12 +99,7 @@ impl<M: Migrator> exported::Guest for MigratorAdapter<M> {
     }
 
     fn migrate(events: String) -> Vec<Result<exported::Migrated, wire::Error>> {
-        match read_events(&events) {
-            Ok(events) => events.into_iter().map(|event| Self::migrate_event(event).map_err(to_wire)).collect(),
-            // Not the contract's batch: no answer can name its event, so the
-            // host hears one error and reports the batch's first event.
-            Err(error) => vec![Err(to_wire(error))],
-        }
+        Self::migrate_batch(&events).into_iter().map(|answer| answer.map_err(to_wire)).collect()
     }
 }
 

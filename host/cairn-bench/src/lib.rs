@@ -3,6 +3,7 @@
 //!
 //! Performance goals live here and never in timed tests.
 
+pub mod commands;
 mod exec_process;
 pub mod http;
 pub mod migrators;

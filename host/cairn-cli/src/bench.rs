@@ -25,6 +25,31 @@ pub enum BenchCommand {
     /// beside the same work done in-process, and an unrelated command's p99
     /// while 600 calls to a sleeping plugin are in flight
     Http(HttpBenchArgs),
+    /// Commands and cold loads through `cairn exec --commands` against the
+    /// same bank account on cqrs-es 0.5, on SQLite and (with --postgres) PostgreSQL
+    Commands(CommandBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CommandBenchArgs {
+    /// Where plugins/build put bank-account.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// A PostgreSQL database to measure in too, each framework in schemas of its own (dropped afterwards)
+    #[arg(long, env = "CAIRN_BENCH_POSTGRES_URL")]
+    postgres: Option<String>,
+    /// Accounts opened in workload A (and cold-loaded in B)
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    accounts: u32,
+    /// Deposits to each account after it opens
+    #[arg(long, default_value_t = 49, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    deposits: u32,
+    /// Runs of both workloads; each figure is their median
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    runs: u32,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +191,7 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
             let report = cairn_bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
             print_report(&report, args.json)
         }
+        BenchCommand::Commands(args) => run_commands(args).await,
         BenchCommand::Migrators(args) => {
             let config = cairn_bench::migrators::MigratorBenchConfig { plugin_directory: args.plugin_directory.clone(), events: args.events };
             let report = cairn_bench::migrators::run(&config).await.context("migrator benchmark failed")?;
@@ -221,4 +247,16 @@ fn print_report(report: &BenchReport, json: bool) -> anyhow::Result<()> {
     }
     println!("{}\n{table}", report.title);
     Ok(())
+}
+
+async fn run_commands(args: &CommandBenchArgs) -> anyhow::Result<()> {
+    let config = cairn_bench::commands::CommandBenchConfig {
+        plugin_directory: args.plugin_directory.clone(),
+        postgres_url: args.postgres.clone(),
+        accounts: args.accounts as usize,
+        deposits: args.deposits as usize,
+        runs: args.runs as usize,
+    };
+    let report = cairn_bench::commands::run(&config).await.context("command benchmark failed")?;
+    print_report(&report, args.json)
 }

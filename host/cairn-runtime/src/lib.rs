@@ -106,6 +106,12 @@ impl PluginRuntime {
     pub fn new(config: RuntimeConfig) -> Result<Arc<Self>, PluginLoadError> {
         let mut engine_config = Config::new();
         engine_config.epoch_interruption(true);
+        // For profiling plugins with `perf`: names the compiled guest
+        // functions in /tmp/perf-PID.map, which perf reads. Off by default,
+        // because the map grows with every component loaded.
+        if std::env::var_os("CAIRN_WASM_PERFMAP").is_some_and(|value| value == "1") {
+            engine_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&engine_config).map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")))?;
         let mut linker = Linker::new(&engine);
         let link = |result: wasmtime::Result<()>| result.map_err(|error| PluginLoadError::Instantiation(format!("{error:#}")));

@@ -2,7 +2,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{events_json, TestEvent};
-use crate::event::read_events;
 use crate::migrator::MigratorAdapter;
 use crate::{Migrator, PluginError};
 
@@ -52,9 +51,8 @@ impl<M: Migrator> MigratorTest<M> {
             payload: &self.payload,
             envelope: M::WANTS_ENVELOPE.then_some(("test", "test-1", "{}")),
         }]);
-        let mut events = read_events(&text)?;
-        let event = events.pop().ok_or_else(|| PluginError::internal("the test batch is empty"))?;
-        let migrated = MigratorAdapter::<M>::migrate_event(event)?;
+        let mut answers = MigratorAdapter::<M>::migrate_batch(&text);
+        let migrated = answers.pop().ok_or_else(|| PluginError::internal("the migrator answered nothing"))??;
         serde_json::from_str(&migrated.payload).map_err(|error| PluginError::internal(format!("the migrated payload is not JSON: {error}")))
     }
 

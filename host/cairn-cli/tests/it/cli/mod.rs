@@ -9,6 +9,7 @@
 //! - `serve_under_load`: plugin uploads and shutdown while commands flow.
 //! - `commands_once`: command ids run once, however their runs race.
 
+mod bench_commands;
 mod commands_once;
 mod crash;
 mod migrators;

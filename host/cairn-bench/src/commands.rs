@@ -1,0 +1,243 @@
+//! `cairn bench commands`: Cairn's command path against cqrs-es 0.5 (the
+//! Rust framework a user would otherwise pick), the same bank-account rules
+//! on the same backend, in one run:
+//! - A: `accounts` accounts, each opened and then given `deposits` deposits,
+//!   round-robin, one command at a time: commands/s, p50, p99 and client CPU
+//!   time per command;
+//! - B: a cold load of each of those accounts (then 1 + `deposits` events
+//!   long), each a rejected over-large withdrawal: cold loads/s.
+//!
+//! Cairn runs as a user runs it, `cairn exec --commands -`, one process per
+//! workload, fed a line and read a line at a time; cqrs-es runs in this
+//! process (its `CqrsFramework` over postgres-es or sqlite-es, as those
+//! crates set it up). Runs alternate which goes first, and each figure is
+//! the median of the runs. Each run gets new stores, deleted afterwards.
+
+mod cairn_process;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use cairn_bench_peer::{AccountCommand, Outcome, PeerFramework};
+
+use super::{build_profile, format_latency, quantile, BenchReport, BenchRow, ScratchDirectory};
+use cairn_process::CairnProcess;
+
+pub struct CommandBenchConfig {
+    pub plugin_directory: PathBuf,
+    /// The PostgreSQL database both run in (each in schemas of its own);
+    /// without it only SQLite is measured.
+    pub postgres_url: Option<String>,
+    pub accounts: usize,
+    pub deposits: usize,
+    pub runs: usize,
+}
+
+/// An amount no account in the workload holds: every withdrawal of it is refused.
+const OVERDRAFT: i64 = 1_000_000_000_000;
+
+/// What one run of both workloads measured for one framework.
+#[derive(Clone, Copy, Default)]
+struct Figures {
+    commands_per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    cpu_per_command: Duration,
+    cold_loads_per_second: f64,
+}
+
+/// One command of workload A: the round decides which.
+fn workload_a(accounts: usize, deposits: usize) -> impl Iterator<Item = (String, AccountCommand)> {
+    (0..=deposits).flat_map(move |round| {
+        (0..accounts).map(move |account| {
+            let command = if round == 0 { AccountCommand::Open { owner: format!("Owner {account}") } } else { AccountCommand::Deposit { amount: 100 } };
+            (format!("acc-{account}"), command)
+        })
+    })
+}
+
+pub async fn run(config: &CommandBenchConfig) -> anyhow::Result<BenchReport> {
+    anyhow::ensure!(config.accounts > 0 && config.runs > 0, "--accounts and --runs must be at least 1");
+    let plugin = config.plugin_directory.join("bank-account.wasm");
+    anyhow::ensure!(plugin.is_file(), "{} is missing; build the plugins first (plugins/build)", plugin.display());
+    let scratch = ScratchDirectory::new()?;
+    let mut rows = Vec::new();
+    let mut backends = vec![Backend::Sqlite];
+    match &config.postgres_url {
+        // Both frameworks connect with the same URL, so with the same TLS.
+        Some(url) => backends.push(Backend::Postgres(url.clone())),
+        None => rows.push(BenchRow::new("PostgreSQL", "not measured", "pass --postgres URL (or set CAIRN_BENCH_POSTGRES_URL) to measure it too")),
+    }
+    for backend in &backends {
+        let (mut cairn, mut peer) = (Vec::new(), Vec::new());
+        for run in 0..config.runs {
+            let place = RunPlace { scratch: scratch.path(), run, backend };
+            // Alternate which goes first, so neither always meets a warmer machine.
+            if run % 2 == 0 {
+                cairn.push(measure_cairn(config, &place, &plugin).await?);
+                peer.push(measure_peer(config, &place).await?);
+            } else {
+                peer.push(measure_peer(config, &place).await?);
+                cairn.push(measure_cairn(config, &place, &plugin).await?);
+            }
+        }
+        rows.extend(figure_rows(backend.name(), &median(&cairn), &median(&peer)));
+    }
+    let title = format!(
+        "cairn bench commands ({} accounts × {} commands, then {} cold loads; median of {} runs; {})",
+        config.accounts,
+        config.deposits + 1,
+        config.accounts,
+        config.runs,
+        build_profile()
+    );
+    Ok(BenchReport { title, rows })
+}
+
+enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres(_) => "PostgreSQL",
+        }
+    }
+}
+
+/// Where one run keeps its stores.
+struct RunPlace<'a> {
+    scratch: &'a Path,
+    run: usize,
+    backend: &'a Backend,
+}
+
+impl RunPlace<'_> {
+    fn schema(&self, framework: &str) -> String {
+        format!("bench_commands_{framework}_{}_{}", std::process::id(), self.run)
+    }
+}
+
+async fn measure_cairn(config: &CommandBenchConfig, place: &RunPlace<'_>, plugin: &Path) -> anyhow::Result<Figures> {
+    // SQLite at `normal` durability, as sqlite-es runs (WAL, synchronous=NORMAL);
+    // PostgreSQL with every commit synchronous, as postgres-es runs.
+    let (store, durability) = match place.backend {
+        Backend::Sqlite => (format!("sqlite://{}", place.scratch.join(format!("cairn-{}.db", place.run)).display()), "normal"),
+        Backend::Postgres(url) => (with_parameter(url, &format!("schema={}", place.schema("cairn"))), "full"),
+    };
+    let cairn = CairnProcess::new(store, durability, place.scratch.join("compiled"))?;
+    let figures = async {
+        cairn.register(plugin)?;
+        let mut figures = Figures::default();
+        let mut session = cairn.start()?;
+        session.send("warm-up", &AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted)?;
+        let (commands, mut latencies) = (workload_a(config.accounts, config.deposits), Vec::new());
+        let (cpu_before, started) = (session.cpu_time()?, Instant::now());
+        for (account, command) in commands {
+            let sent = Instant::now();
+            session.send(&account, &command, Outcome::Accepted)?;
+            latencies.push(sent.elapsed());
+        }
+        figures.commands_per_second = latencies.len() as f64 / started.elapsed().as_secs_f64();
+        figures.cpu_per_command = (session.cpu_time()? - cpu_before) / latencies.len() as u32;
+        (figures.p50, figures.p99) = (quantile(&mut latencies, 0.5), quantile(&mut latencies, 0.99));
+        session.finish()?;
+        // Cold loads: a new process, warmed on an account of its own.
+        let mut session = cairn.start()?;
+        session.send("warm-up-2", &AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted)?;
+        let started = Instant::now();
+        for account in 0..config.accounts {
+            session.send(&format!("acc-{account}"), &AccountCommand::Withdraw { amount: OVERDRAFT }, Outcome::Rejected)?;
+        }
+        figures.cold_loads_per_second = config.accounts as f64 / started.elapsed().as_secs_f64();
+        session.finish()?;
+        anyhow::Ok(figures)
+    }
+    .await;
+    if let Backend::Postgres(url) = place.backend {
+        cairn_bench_peer::drop_postgres_schema(url, &place.schema("cairn")).await?;
+    }
+    figures
+}
+
+async fn measure_peer(config: &CommandBenchConfig, place: &RunPlace<'_>) -> anyhow::Result<Figures> {
+    let framework = match place.backend {
+        Backend::Sqlite => PeerFramework::sqlite(&place.scratch.join(format!("cqrs-es-{}.db", place.run))).await?,
+        Backend::Postgres(url) => PeerFramework::postgres(url, &place.schema("cqrs_es")).await?,
+    };
+    let figures = async {
+        let mut figures = Figures::default();
+        expect(&framework, "warm-up", AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted).await?;
+        let mut latencies = Vec::new();
+        let (cpu_before, started) = (cairn_process::cpu_time(std::process::id())?, Instant::now());
+        for (account, command) in workload_a(config.accounts, config.deposits) {
+            let sent = Instant::now();
+            expect(&framework, &account, command, Outcome::Accepted).await?;
+            latencies.push(sent.elapsed());
+        }
+        figures.commands_per_second = latencies.len() as f64 / started.elapsed().as_secs_f64();
+        figures.cpu_per_command = (cairn_process::cpu_time(std::process::id())? - cpu_before) / latencies.len() as u32;
+        (figures.p50, figures.p99) = (quantile(&mut latencies, 0.5), quantile(&mut latencies, 0.99));
+        // cqrs-es keeps no state between commands: every command is a cold load.
+        let started = Instant::now();
+        for account in 0..config.accounts {
+            expect(&framework, &format!("acc-{account}"), AccountCommand::Withdraw { amount: OVERDRAFT }, Outcome::Rejected).await?;
+        }
+        figures.cold_loads_per_second = config.accounts as f64 / started.elapsed().as_secs_f64();
+        anyhow::Ok(figures)
+    }
+    .await;
+    drop(framework);
+    if let Backend::Postgres(url) = place.backend {
+        cairn_bench_peer::drop_postgres_schema(url, &place.schema("cqrs_es")).await?;
+    }
+    figures
+}
+
+async fn expect(framework: &PeerFramework, account: &str, command: AccountCommand, expected: Outcome) -> anyhow::Result<()> {
+    let outcome = framework.execute(account, command).await.map_err(|message| anyhow::anyhow!("cqrs-es failed on {account}: {message}"))?;
+    anyhow::ensure!(outcome == expected, "cqrs-es answered {outcome:?} on {account}, where {expected:?} was due");
+    Ok(())
+}
+
+/// `url` with `parameter` (such as `schema=NAME`, the way `--store` takes
+/// it) added to its query.
+fn with_parameter(url: &str, parameter: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{parameter}")
+}
+
+fn median(runs: &[Figures]) -> Figures {
+    let pick = |value: fn(&Figures) -> f64| {
+        let mut values: Vec<f64> = runs.iter().map(value).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let seconds = Duration::from_secs_f64;
+    Figures {
+        commands_per_second: pick(|figures| figures.commands_per_second),
+        p50: seconds(pick(|figures| figures.p50.as_secs_f64())),
+        p99: seconds(pick(|figures| figures.p99.as_secs_f64())),
+        cpu_per_command: seconds(pick(|figures| figures.cpu_per_command.as_secs_f64())),
+        cold_loads_per_second: pick(|figures| figures.cold_loads_per_second),
+    }
+}
+
+fn figure_rows(backend: &str, cairn: &Figures, peer: &Figures) -> Vec<BenchRow> {
+    let ratio = |ours: f64, theirs: f64| format!("{:.2}× cqrs-es", ours / theirs.max(1e-12));
+    let latency = |figures: &Figures| format!("{} / {}", format_latency(figures.p50), format_latency(figures.p99));
+    let rate = |value: f64| format!("{value:.0}/s");
+    vec![
+        BenchRow::new(format!("{backend}: commands, cqrs-es 0.5 (baseline)"), rate(peer.commands_per_second), "baseline"),
+        BenchRow::new(format!("{backend}: commands, Cairn (cairn exec --commands)"), rate(cairn.commands_per_second), ratio(cairn.commands_per_second, peer.commands_per_second)),
+        BenchRow::new(format!("{backend}: command p50 / p99, cqrs-es (baseline)"), latency(peer), "baseline"),
+        BenchRow::new(format!("{backend}: command p50 / p99, Cairn"), latency(cairn), ratio(cairn.p99.as_secs_f64(), peer.p99.as_secs_f64()).replace("cqrs-es", "cqrs-es's p99")),
+        BenchRow::new(format!("{backend}: client CPU per command, cqrs-es (baseline)"), format_latency(peer.cpu_per_command), "baseline"),
+        BenchRow::new(format!("{backend}: client CPU per command, Cairn"), format_latency(cairn.cpu_per_command), ratio(cairn.cpu_per_command.as_secs_f64(), peer.cpu_per_command.as_secs_f64())),
+        BenchRow::new(format!("{backend}: cold loads, cqrs-es (baseline)"), rate(peer.cold_loads_per_second), "baseline"),
+        BenchRow::new(format!("{backend}: cold loads, Cairn"), rate(cairn.cold_loads_per_second), ratio(cairn.cold_loads_per_second, peer.cold_loads_per_second)),
+    ]
+}
