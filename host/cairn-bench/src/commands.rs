@@ -13,15 +13,13 @@
 //! crates set it up). Runs alternate which goes first, and each figure is
 //! the median of the runs. Each run gets new stores, deleted afterwards.
 
-mod cairn_process;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use cairn_bench_peer::{AccountCommand, Outcome, PeerFramework};
 
 use super::{build_profile, format_latency, quantile, BenchReport, BenchRow, ScratchDirectory};
-use cairn_process::CairnProcess;
+use crate::cairn_process::{self, CairnProcess, Session};
 
 pub struct CommandBenchConfig {
     pub plugin_directory: PathBuf,
@@ -121,6 +119,70 @@ impl RunPlace<'_> {
     }
 }
 
+/// Whoever runs the commands: a `cairn exec` process, or cqrs-es here.
+enum Client<'a> {
+    Cairn(Session),
+    Peer(&'a PeerFramework),
+}
+
+impl Client<'_> {
+    async fn send(&mut self, account: &str, command: AccountCommand, expected: Outcome) -> anyhow::Result<()> {
+        match self {
+            Client::Cairn(session) => session.send(account, &command, expected),
+            Client::Peer(framework) => {
+                let outcome = framework.execute(account, command).await.map_err(|message| anyhow::anyhow!("cqrs-es failed on {account}: {message}"))?;
+                anyhow::ensure!(outcome == expected, "cqrs-es answered {outcome:?} on {account}, where {expected:?} was due");
+                Ok(())
+            }
+        }
+    }
+
+    /// CPU time of the process the commands run in.
+    fn cpu_time(&self) -> anyhow::Result<Duration> {
+        match self {
+            Client::Cairn(session) => session.cpu_time(),
+            Client::Peer(_) => cairn_process::cpu_time(std::process::id()),
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Client::Cairn(session) => session.finish(),
+            Client::Peer(_) => Ok(()),
+        }
+    }
+}
+
+/// Workload A, after a warm-up command on an account of its own: commands/s,
+/// p50, p99 and CPU per command.
+async fn run_workload_a(config: &CommandBenchConfig, client: &mut Client<'_>, figures: &mut Figures) -> anyhow::Result<()> {
+    client.send("warm-up", AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted).await?;
+    let mut latencies = Vec::new();
+    let (cpu_before, started) = (client.cpu_time()?, Instant::now());
+    for (account, command) in workload_a(config.accounts, config.deposits) {
+        let sent = Instant::now();
+        client.send(&account, command, Outcome::Accepted).await?;
+        latencies.push(sent.elapsed());
+    }
+    figures.commands_per_second = latencies.len() as f64 / started.elapsed().as_secs_f64();
+    figures.cpu_per_command = (client.cpu_time()? - cpu_before) / latencies.len() as u32;
+    (figures.p50, figures.p99) = (quantile(&mut latencies, 0.5), quantile(&mut latencies, 0.99));
+    Ok(())
+}
+
+/// Workload B, after a warm-up command on an account of its own: one refused
+/// withdrawal from each account of A, each a cold load for a client that
+/// has not seen the account.
+async fn run_cold_loads(config: &CommandBenchConfig, client: &mut Client<'_>, figures: &mut Figures) -> anyhow::Result<()> {
+    client.send("warm-up-cold", AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted).await?;
+    let started = Instant::now();
+    for account in 0..config.accounts {
+        client.send(&format!("acc-{account}"), AccountCommand::Withdraw { amount: OVERDRAFT }, Outcome::Rejected).await?;
+    }
+    figures.cold_loads_per_second = config.accounts as f64 / started.elapsed().as_secs_f64();
+    Ok(())
+}
+
 async fn measure_cairn(config: &CommandBenchConfig, place: &RunPlace<'_>, plugin: &Path) -> anyhow::Result<Figures> {
     // SQLite at `normal` durability, as sqlite-es runs (WAL, synchronous=NORMAL);
     // PostgreSQL with every commit synchronous, as postgres-es runs.
@@ -130,30 +192,15 @@ async fn measure_cairn(config: &CommandBenchConfig, place: &RunPlace<'_>, plugin
     };
     let cairn = CairnProcess::new(store, durability, place.scratch.join("compiled"))?;
     let figures = async {
-        cairn.register(plugin)?;
+        cairn.run(&["plugin", "add", &plugin.to_string_lossy()])?;
         let mut figures = Figures::default();
-        let mut session = cairn.start()?;
-        session.send("warm-up", &AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted)?;
-        let (commands, mut latencies) = (workload_a(config.accounts, config.deposits), Vec::new());
-        let (cpu_before, started) = (session.cpu_time()?, Instant::now());
-        for (account, command) in commands {
-            let sent = Instant::now();
-            session.send(&account, &command, Outcome::Accepted)?;
-            latencies.push(sent.elapsed());
-        }
-        figures.commands_per_second = latencies.len() as f64 / started.elapsed().as_secs_f64();
-        figures.cpu_per_command = (session.cpu_time()? - cpu_before) / latencies.len() as u32;
-        (figures.p50, figures.p99) = (quantile(&mut latencies, 0.5), quantile(&mut latencies, 0.99));
-        session.finish()?;
-        // Cold loads: a new process, warmed on an account of its own.
-        let mut session = cairn.start()?;
-        session.send("warm-up-2", &AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted)?;
-        let started = Instant::now();
-        for account in 0..config.accounts {
-            session.send(&format!("acc-{account}"), &AccountCommand::Withdraw { amount: OVERDRAFT }, Outcome::Rejected)?;
-        }
-        figures.cold_loads_per_second = config.accounts as f64 / started.elapsed().as_secs_f64();
-        session.finish()?;
+        let mut client = Client::Cairn(cairn.start()?);
+        run_workload_a(config, &mut client, &mut figures).await?;
+        client.finish()?;
+        // Cold loads in a new process, whose caches start empty.
+        let mut client = Client::Cairn(cairn.start()?);
+        run_cold_loads(config, &mut client, &mut figures).await?;
+        client.finish()?;
         anyhow::Ok(figures)
     }
     .await;
@@ -170,23 +217,10 @@ async fn measure_peer(config: &CommandBenchConfig, place: &RunPlace<'_>) -> anyh
     };
     let figures = async {
         let mut figures = Figures::default();
-        expect(&framework, "warm-up", AccountCommand::Open { owner: "Warm".to_owned() }, Outcome::Accepted).await?;
-        let mut latencies = Vec::new();
-        let (cpu_before, started) = (cairn_process::cpu_time(std::process::id())?, Instant::now());
-        for (account, command) in workload_a(config.accounts, config.deposits) {
-            let sent = Instant::now();
-            expect(&framework, &account, command, Outcome::Accepted).await?;
-            latencies.push(sent.elapsed());
-        }
-        figures.commands_per_second = latencies.len() as f64 / started.elapsed().as_secs_f64();
-        figures.cpu_per_command = (cairn_process::cpu_time(std::process::id())? - cpu_before) / latencies.len() as u32;
-        (figures.p50, figures.p99) = (quantile(&mut latencies, 0.5), quantile(&mut latencies, 0.99));
+        let mut client = Client::Peer(&framework);
+        run_workload_a(config, &mut client, &mut figures).await?;
         // cqrs-es keeps no state between commands: every command is a cold load.
-        let started = Instant::now();
-        for account in 0..config.accounts {
-            expect(&framework, &format!("acc-{account}"), AccountCommand::Withdraw { amount: OVERDRAFT }, Outcome::Rejected).await?;
-        }
-        figures.cold_loads_per_second = config.accounts as f64 / started.elapsed().as_secs_f64();
+        run_cold_loads(config, &mut client, &mut figures).await?;
         anyhow::Ok(figures)
     }
     .await;
@@ -195,12 +229,6 @@ async fn measure_peer(config: &CommandBenchConfig, place: &RunPlace<'_>) -> anyh
         cairn_bench_peer::drop_postgres_schema(url, &place.schema("cqrs_es")).await?;
     }
     figures
-}
-
-async fn expect(framework: &PeerFramework, account: &str, command: AccountCommand, expected: Outcome) -> anyhow::Result<()> {
-    let outcome = framework.execute(account, command).await.map_err(|message| anyhow::anyhow!("cqrs-es failed on {account}: {message}"))?;
-    anyhow::ensure!(outcome == expected, "cqrs-es answered {outcome:?} on {account}, where {expected:?} was due");
-    Ok(())
 }
 
 /// `url` with `parameter` (such as `schema=NAME`, the way `--store` takes
@@ -228,13 +256,14 @@ fn median(runs: &[Figures]) -> Figures {
 
 fn figure_rows(backend: &str, cairn: &Figures, peer: &Figures) -> Vec<BenchRow> {
     let ratio = |ours: f64, theirs: f64| format!("{:.2}× cqrs-es", ours / theirs.max(1e-12));
+    let p99_ratio = format!("{:.2}× cqrs-es's p99", cairn.p99.as_secs_f64() / peer.p99.as_secs_f64().max(1e-12));
     let latency = |figures: &Figures| format!("{} / {}", format_latency(figures.p50), format_latency(figures.p99));
     let rate = |value: f64| format!("{value:.0}/s");
     vec![
         BenchRow::new(format!("{backend}: commands, cqrs-es 0.5 (baseline)"), rate(peer.commands_per_second), "baseline"),
         BenchRow::new(format!("{backend}: commands, Cairn (cairn exec --commands)"), rate(cairn.commands_per_second), ratio(cairn.commands_per_second, peer.commands_per_second)),
         BenchRow::new(format!("{backend}: command p50 / p99, cqrs-es (baseline)"), latency(peer), "baseline"),
-        BenchRow::new(format!("{backend}: command p50 / p99, Cairn"), latency(cairn), ratio(cairn.p99.as_secs_f64(), peer.p99.as_secs_f64()).replace("cqrs-es", "cqrs-es's p99")),
+        BenchRow::new(format!("{backend}: command p50 / p99, Cairn"), latency(cairn), p99_ratio),
         BenchRow::new(format!("{backend}: client CPU per command, cqrs-es (baseline)"), format_latency(peer.cpu_per_command), "baseline"),
         BenchRow::new(format!("{backend}: client CPU per command, Cairn"), format_latency(cairn.cpu_per_command), ratio(cairn.cpu_per_command.as_secs_f64(), peer.cpu_per_command.as_secs_f64())),
         BenchRow::new(format!("{backend}: cold loads, cqrs-es (baseline)"), rate(peer.cold_loads_per_second), "baseline"),

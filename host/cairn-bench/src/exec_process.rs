@@ -6,21 +6,17 @@
 //! should differ by the work inside the plugin, not by its size.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::{format_latency, quantile, read_plugin, BenchRow, ScratchDirectory};
+use crate::cairn_process::CairnProcess;
 
 /// Timed `cairn exec` processes per plugin.
 const PROCESSES: usize = 25;
 
 pub fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
     let scratch = ScratchDirectory::new()?;
-    let cairn = Cairn {
-        executable: std::env::current_exe()?,
-        store: format!("sqlite://{}", scratch.path().join("exec.db").display()),
-        cache: scratch.path().join("compiled"),
-    };
+    let cairn = CairnProcess::new(format!("sqlite://{}", scratch.path().join("exec.db").display()), "full", scratch.path().join("compiled"))?;
     let mut rust_median: Option<Duration> = None;
     let mut rows = Vec::new();
     // Each plugin's name is also its aggregate type.
@@ -49,28 +45,4 @@ pub fn rows(plugin_directory: &Path) -> anyhow::Result<Vec<BenchRow>> {
         ));
     }
     Ok(rows)
-}
-
-/// The running binary, pointed at the scratch store and compile cache.
-struct Cairn {
-    executable: std::path::PathBuf,
-    store: String,
-    cache: std::path::PathBuf,
-}
-
-impl Cairn {
-    fn run(&self, arguments: &[&str]) -> anyhow::Result<()> {
-        let output = Command::new(&self.executable)
-            .arg("--store")
-            .arg(&self.store)
-            .arg("--compile-cache")
-            .arg(&self.cache)
-            .args(arguments)
-            .env_remove("CAIRN_STORE")
-            .output()?;
-        if !output.status.success() {
-            anyhow::bail!("cairn {} failed ({}): {}", arguments.join(" "), output.status, String::from_utf8_lossy(&output.stderr).trim());
-        }
-        Ok(())
-    }
 }

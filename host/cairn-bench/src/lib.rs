@@ -3,6 +3,7 @@
 //!
 //! Performance goals live here and never in timed tests.
 
+mod cairn_process;
 pub mod commands;
 mod exec_process;
 pub mod http;

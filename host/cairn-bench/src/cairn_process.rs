@@ -1,15 +1,16 @@
-//! Cairn driven as a user drives it: `cairn exec --commands -`, a command
-//! line written and its result line read before the next one is sent.
+//! The running binary, driven as a user drives it: one-off commands
+//! (`run`), and `cairn exec --commands -` with a command line written and
+//! its result line read before the next one is sent (`start`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use cairn_bench_peer::{AccountCommand, Outcome};
 
 /// The running binary, pointed at one store and compile cache.
-pub(super) struct CairnProcess {
+pub(crate) struct CairnProcess {
     executable: PathBuf,
     store: String,
     durability: &'static str,
@@ -34,9 +35,10 @@ impl CairnProcess {
         command
     }
 
-    pub fn register(&self, plugin: &Path) -> anyhow::Result<()> {
-        let output = self.command().arg("plugin").arg("add").arg(plugin).output()?;
-        anyhow::ensure!(output.status.success(), "cairn plugin add failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+    /// Runs `cairn ARGUMENTS` to the end; a failure says why.
+    pub fn run(&self, arguments: &[&str]) -> anyhow::Result<()> {
+        let output = self.command().args(arguments).output()?;
+        anyhow::ensure!(output.status.success(), "cairn {} failed ({}): {}", arguments.join(" "), output.status, String::from_utf8_lossy(&output.stderr).trim());
         Ok(())
     }
 
@@ -58,7 +60,7 @@ impl CairnProcess {
     }
 }
 
-pub(super) struct Session {
+pub(crate) struct Session {
     child: Child,
     input: ChildStdin,
     output: BufReader<ChildStdout>,
@@ -122,7 +124,7 @@ impl Session {
 
 /// User plus system CPU time of process `pid`, all threads, from
 /// /proc/PID/stat (Linux), whose clock ticks are 1/100 s on every Linux ABI.
-pub(super) fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+pub(crate) fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // The command name (field 2) may hold spaces; the fields after it don't.
     let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or_else(|| anyhow::anyhow!("unreadable /proc/{pid}/stat"))?;
