@@ -49,7 +49,9 @@ impl CairnProcess {
         let log = self.cache.with_extension("exec.log");
         let mut child = self
             .command()
-            .args(["exec", "--commands", "-"])
+            // The client needs only each command's outcome, as a user
+            // driving commands from a program would ask for it.
+            .args(["exec", "--commands", "-", "--output", "summary"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)

@@ -2,11 +2,11 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cairn::command::{CommandError, CommandRequest, StateTarget, DEFAULT_MAX_RETRIES};
+use cairn::command::{CommandError, CommandOutcome, CommandRequest, CommandSummary, StateTarget, DEFAULT_MAX_RETRIES};
 use cairn::plugins::DEFAULT_REFRESH_INTERVAL;
 use cairn::{Classified, JsonText};
 use clap::Args;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::exit::UsageError;
 use super::Cli;
@@ -41,6 +41,42 @@ pub struct ExecArgs {
     /// Runs until the input ends, picking up plugin changes as it goes
     #[arg(long, value_name = "FILE")]
     commands: Option<PathBuf>,
+    /// What an answer holds: the whole outcome with every new event, or a summary (command id,
+    /// stream version, the new events' types) for a caller that needs only to know what happened
+    #[arg(long, value_enum, default_value_t = OutputShape::Full)]
+    output: OutputShape,
+}
+
+/// The shape of a command's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputShape {
+    Full,
+    Summary,
+}
+
+impl OutputShape {
+    fn answer(self, outcome: &CommandOutcome) -> Answer<'_> {
+        match self {
+            Self::Full => Answer::Full(outcome),
+            Self::Summary => Answer::Summary(outcome.summary()),
+        }
+    }
+}
+
+/// A command's answer in the shape asked for, serialized straight to text.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer<'a> {
+    Full(&'a CommandOutcome),
+    Summary(CommandSummary<'a>),
+}
+
+/// The result line of a command of `--commands` that succeeded.
+#[derive(Serialize)]
+struct SucceededLine<'a> {
+    line: u64,
+    ok: bool,
+    outcome: Answer<'a>,
 }
 
 #[derive(Debug, Args)]
@@ -84,7 +120,7 @@ pub async fn run_exec(cli: &Cli, args: &ExecArgs) -> anyhow::Result<()> {
     let request = single_request(args)?;
     let commands = cli.open_commands(false).await?.with_max_retries(args.max_retries);
     let outcome = commands.execute(request).await.map_err(command_failure)?;
-    println!("{}", serde_json::to_string(&outcome)?);
+    println!("{}", serde_json::to_string(&args.output.answer(&outcome))?);
     commands.flush_snapshots().await;
     Ok(())
 }
@@ -131,32 +167,33 @@ pub fn command_failure(error: CommandError) -> anyhow::Error {
 async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyhow::Result<()> {
     let commands = cli.open_commands(true).await?.with_max_retries(args.max_retries);
     let _watch = commands.plugins().watch(DEFAULT_REFRESH_INTERVAL);
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<std::io::Result<String>>(64);
     let path = path.clone();
-    let reader: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
+    let mut input: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
             std::fs::File::open(&path).map_err(|error| UsageError(format!("cannot read {}: {error}", path.display())))?,
         ))
     };
-    // Lines are read on a thread of their own: standard input blocks.
-    std::thread::spawn(move || {
-        for line in reader.lines() {
-            if sender.blocking_send(line).is_err() {
-                return;
-            }
-        }
-    });
     let mut failures = 0u64;
     let mut line_number = 0u64;
-    while let Some(line) = receiver.recv().await {
+    loop {
+        // Read where the loop runs (standard input blocks, so through
+        // run_blocking): a reader thread would cost a hand-off per command.
+        let (returned, read) = cairn::store::blocking::run_blocking(move || {
+            let mut line = String::new();
+            let read = input.read_line(&mut line).map(|bytes| (bytes > 0).then_some(line));
+            (input, read)
+        })
+        .await;
+        input = returned;
+        let Some(line) = read.context("cannot read the commands")? else { break };
+        let line = line.strip_suffix('\n').map_or(line.as_str(), |line| line.strip_suffix('\r').unwrap_or(line));
         line_number += 1;
-        let line = line.context("cannot read the commands")?;
         if line.trim().is_empty() {
             continue;
         }
-        let result = match serde_json::from_str::<CommandLine>(&line) {
+        let result = match serde_json::from_str::<CommandLine>(line) {
             Ok(parsed) => commands
                 .execute(CommandRequest {
                     aggregate_type: parsed.aggregate_type,
@@ -174,10 +211,10 @@ async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyho
             )),
         };
         let report = match result {
-            Ok(outcome) => serde_json::json!({ "line": line_number, "ok": true, "outcome": outcome }),
+            Ok(outcome) => serde_json::to_string(&SucceededLine { line: line_number, ok: true, outcome: args.output.answer(&outcome) })?,
             Err((kind, message)) => {
                 failures += 1;
-                serde_json::json!({ "line": line_number, "ok": false, "error": kind, "message": message })
+                serde_json::json!({ "line": line_number, "ok": false, "error": kind, "message": message }).to_string()
             }
         };
         let mut out = std::io::stdout().lock();

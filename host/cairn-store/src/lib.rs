@@ -12,6 +12,7 @@
 //! against both.
 
 mod append_queue;
+pub mod blocking;
 mod checkpoints;
 mod command_records;
 mod dead_letters;

@@ -11,6 +11,7 @@
 //! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
 //! - `replay`: replays through handler plugins, on both backends.
 //! - `runtime`: the plugin runtime against the components `plugins/build` makes.
+//! - `two_writers`: two store handles on one store, as two processes have.
 //! - `cli`: the real `cairn` binary against real SQLite files and PostgreSQL.
 
 mod checkpoints;
@@ -26,3 +27,4 @@ mod runtime;
 mod snapshots;
 mod support;
 mod tidy;
+mod two_writers;

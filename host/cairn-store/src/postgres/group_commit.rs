@@ -7,7 +7,8 @@
 //! the head's lock, one read of the head and of every stream version the
 //! group needs (plus the caller-chosen event ids and command ids, when there
 //! are any), one statement that inserts every event, moves the head and
-//! notifies, and `COMMIT`. Each append is planned in memory against the
+//! notifies, and `COMMIT`. When the writer's memory of the log is enough
+//! to plan the group, one statement does it all (`fast_append.rs`). Each append is planned in memory against the
 //! appends before it in the group, exactly as if they had committed one by
 //! one, so a conflict answers only its own caller. A failed statement or
 //! commit fails the whole group, and nothing of it is written.
@@ -17,6 +18,7 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::fast_append::{self, LogMemory};
 use super::{commands, decode_row, InsertColumns};
 use crate::append_queue::PendingAppend;
 use crate::head::HeadWatch;
@@ -41,6 +43,8 @@ pub(super) struct GroupWriter {
     pub pool: sqlx::PgPool,
     pub notify_channel: String,
     pub head: HeadWatch,
+    /// What the writer knows of the log, for the one-statement path.
+    pub memory: LogMemory,
 }
 
 impl GroupWriter {
@@ -50,7 +54,7 @@ impl GroupWriter {
         sender
     }
 
-    async fn run(self, mut pending: mpsc::Receiver<PendingAppend>) {
+    async fn run(mut self, mut pending: mpsc::Receiver<PendingAppend>) {
         use futures::FutureExt;
         let mut group = Vec::with_capacity(MAX_GROUP);
         while pending.recv_many(&mut group, MAX_GROUP).await > 0 {
@@ -64,7 +68,7 @@ impl GroupWriter {
         }
     }
 
-    async fn write(&self, group: Vec<PendingAppend>) {
+    async fn write(&mut self, group: Vec<PendingAppend>) {
         let (replies, appends): (Vec<_>, Vec<_>) = group.into_iter().map(|append| (append.reply, (append.request, append.command))).unzip();
         match self.write_group(appends).await {
             Ok(results) => {
@@ -84,10 +88,37 @@ impl GroupWriter {
     }
 
     /// Writes a group in one transaction: each append's own result, or the
-    /// store's failure, which is every append's.
-    async fn write_group(&self, appends: Vec<(AppendRequest, Option<CommandMark>)>) -> Result<Vec<Result<CommandAppend, StoreError>>, StoreError> {
+    /// store's failure, which is every append's. One statement does it when
+    /// the writer's memory of the log is enough (`fast_append.rs`).
+    async fn write_group(&mut self, appends: Vec<(AppendRequest, Option<CommandMark>)>) -> Result<Vec<Result<CommandAppend, StoreError>>, StoreError> {
+        if let Some(plan) = fast_append::plan_from_memory(&self.memory, &appends) {
+            match fast_append::write(&self.pool, &mut self.memory, plan, &self.notify_channel).await {
+                Ok(Some((head, results))) => {
+                    self.head.publish(head);
+                    return Ok(results);
+                }
+                // Another writer appended since: the full path reads the log.
+                Ok(None) => {}
+                // Not retried: a commit whose answer was lost may have written.
+                Err(error) => {
+                    self.memory.forget();
+                    return Err(error.into());
+                }
+            }
+        }
+        let written = self.write_reading_the_log(appends).await;
+        if written.is_err() {
+            self.memory.forget();
+        }
+        written
+    }
+
+    /// The full path: reads the head, the streams' versions and whatever
+    /// else the group needs under the head's lock, then writes and commits.
+    async fn write_reading_the_log(&mut self, appends: Vec<(AppendRequest, Option<CommandMark>)>) -> Result<Vec<Result<CommandAppend, StoreError>>, StoreError> {
         let mut transaction = self.pool.begin_with(include_str!("../../queries/postgres/lock_log_head.sql")).await?;
         let mut view = read_group_view(&mut transaction, &appends).await?;
+        let read_head = view.head;
         let now = cairn_event::time::now_micros();
         let mut rows: Vec<RecordedEvent> = Vec::new();
         let mut new_records = Vec::new();
@@ -117,6 +148,7 @@ impl GroupWriter {
             }
         }
         if rows.is_empty() && new_records.is_empty() {
+            self.memory.after_full_commit(read_head, view.head, &view.stream_versions);
             return Ok(results);
         }
         if !rows.is_empty() {
@@ -126,6 +158,7 @@ impl GroupWriter {
             commands::insert_record(&mut transaction, record).await?;
         }
         transaction.commit().await?;
+        self.memory.after_full_commit(read_head, view.head, &view.stream_versions);
         if !rows.is_empty() {
             self.head.publish(view.head);
         }

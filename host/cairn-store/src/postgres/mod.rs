@@ -9,6 +9,7 @@
 mod checkpoints;
 mod commands;
 mod dead_letters;
+mod fast_append;
 mod group_commit;
 mod plugin_catalog;
 mod read_models;
@@ -92,8 +93,13 @@ impl PostgresStore {
             ("statement_timeout", milliseconds(store_options.statement_timeout).as_str()),
             ("synchronous_commit", if store_options.durability == crate::Durability::Full { "on" } else { "off" }),
         ]);
+        // No ping before each use of a pooled connection: it doubled the
+        // round trips of every statement. A connection that broke while idle
+        // fails the one statement that meets it and leaves the pool, and
+        // every caller already handles a failed statement.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
@@ -103,7 +109,7 @@ impl PostgresStore {
             .await?;
         let notify_channel = format!("cairn_events_{}", schema.as_deref().unwrap_or("default"));
         let head = HeadWatch::new(head as u64);
-        let appends = group_commit::GroupWriter { pool: pool.clone(), notify_channel: notify_channel.clone(), head: head.clone() }.spawn();
+        let appends = group_commit::GroupWriter { pool: pool.clone(), notify_channel: notify_channel.clone(), head: head.clone(), memory: Default::default() }.spawn();
         Ok(Self { pool, limits, notify_channel, head, listener_started: OnceCell::new(), appends })
     }
 

@@ -1,6 +1,6 @@
 //! The SQLite connections, driven directly through rusqlite: one writer
-//! connection owned by a thread of its own (`group_commit.rs`), and a few
-//! read-only connections lent to blocking tasks.
+//! connection, used by one caller at a time (`writer_queue.rs`,
+//! `group_commit.rs`), and a few read-only connections lent to readers.
 //!
 //! Why not an async driver: every row an async SQLite driver returns crosses
 //! from its worker thread to the task, and every statement is a round trip
@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{oneshot, Semaphore};
 
 use super::group_commit::GroupWriter;
+use super::writer_queue::WriterQueue;
 use crate::append_queue::PendingAppend;
 use crate::head::HeadWatch;
 use crate::{Durability, StoreError};
@@ -28,7 +29,7 @@ const STATEMENT_CACHE: usize = 256;
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Work for the writer's thread.
+/// Work for the writer.
 pub(super) enum WriterJob {
     /// An append; appends waiting together share one transaction.
     Append(PendingAppend),
@@ -40,7 +41,7 @@ pub(super) enum WriterJob {
 pub(super) struct Database {
     /// `sqlite://PATH`, formatted once: every append carries it for its errors.
     location: String,
-    jobs: mpsc::Sender<WriterJob>,
+    writer: Arc<WriterQueue>,
     readers: Arc<Readers>,
 }
 
@@ -100,30 +101,30 @@ fn switch_to_wal(connection: &Connection) -> Result<String, rusqlite::Error> {
 }
 
 impl Database {
-    /// Starts the writer's thread on `writer`, an open and migrated
-    /// connection.
+    /// Opens the store's connections around `writer`, an open and
+    /// migrated connection. Called on the runtime that will use the store.
     pub fn start(path: &Path, writer: Connection, head: HeadWatch) -> Result<Self, StoreError> {
         let location = format!("sqlite://{}", path.display());
-        let jobs = GroupWriter::spawn(writer, head, location.clone())?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| StoreError::Bug("the SQLite store was opened outside a tokio runtime".to_owned()))?;
+        let writer = WriterQueue::new(GroupWriter::new(writer, head, location.clone()), runtime);
         let readers = Arc::new(Readers { path: path.to_owned(), idle: Mutex::new(Vec::new()), permits: Semaphore::new(READERS) });
-        Ok(Self { location, jobs, readers })
+        Ok(Self { location, writer, readers })
     }
 
     pub fn location(&self) -> &str {
         &self.location
     }
 
-    pub fn writer_stopped(&self) -> bool {
-        self.jobs.is_closed()
-    }
-
     pub fn stopped(&self) -> StoreError {
-        StoreError::Unreachable { url: self.location.clone(), reason: "the store's writer has stopped; restart cairn".to_owned() }
+        StoreError::Unreachable { url: self.location.clone(), reason: "the store's readers have closed; restart cairn".to_owned() }
     }
 
-    /// Queues an append for the writer; false once the writer has stopped.
+    /// Hands an append to the writer, writing it on this thread when the
+    /// writer is idle (`writer_queue.rs`).
     pub async fn send_append(&self, append: PendingAppend) -> bool {
-        self.jobs.send(WriterJob::Append(append)).await.is_ok()
+        let writer = self.writer.clone();
+        crate::blocking::run_blocking(move || writer.append_here(append)).await;
+        true
     }
 
     /// Runs `work` on the writer connection, serialized with appends and
@@ -131,31 +132,34 @@ impl Database {
     /// transaction.
     pub async fn write<T: Send + 'static>(&self, work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let job = WriterJob::Run(Box::new(move |connection| {
+        self.writer.run_elsewhere(Box::new(move |connection| {
             let _ = reply.send(work(connection));
         }));
-        self.jobs.send(job).await.map_err(|_| self.stopped())?;
         answer.await.map_err(|_| StoreError::Bug("the SQLite writer failed while running a write".to_owned()))?
     }
 
-    /// Runs `work` on a read-only connection on a blocking thread.
+    /// Runs `work` on a read-only connection, where it blocks no async worker
+    /// (`blocking::run_blocking`).
     pub async fn read<T: Send + 'static>(&self, work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
         let permit = self.readers.permits.acquire().await.map_err(|_| self.stopped())?;
         let readers_for_task = self.readers.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let connection = match readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop() {
-                Some(connection) => connection,
-                None => connect(&readers_for_task.path, Durability::Full, true)?,
-            };
-            let result = work(&connection);
-            readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
-            result
+        let result = crate::blocking::run_blocking(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let connection = match readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop() {
+                    Some(connection) => connection,
+                    None => connect(&readers_for_task.path, Durability::Full, true)?,
+                };
+                let result = work(&connection);
+                readers_for_task.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
+                result
+            }))
         })
         .await;
         drop(permit);
-        result.map_err(|error| {
-            tracing::error!(%error, "a read of the SQLite store panicked");
-            StoreError::Bug(format!("a read of the store panicked: {error}"))
+        result.map_err(|panic| {
+            let message = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("no message");
+            tracing::error!(panic = message, "a read of the SQLite store panicked");
+            StoreError::Bug(format!("a read of the store panicked: {message}"))
         })?
     }
 }

@@ -1,7 +1,8 @@
-//! The writer: one thread that owns the writer connection. Appends that
-//! arrive while it is busy are written in one transaction, so many
+//! The writer: the writer connection and what it knows of the log. Appends
+//! that arrive while it is busy are written in one transaction, so many
 //! concurrent writers share one commit instead of queueing for one each.
 //! Other writes (read models, the registry, checkpoints) run between groups.
+//! Whose thread it runs on is `writer_queue.rs`'s business.
 //!
 //! Each append in a group is planned against the appends before it, exactly
 //! as if they had committed one by one: a conflict or a bad event is refused
@@ -19,9 +20,8 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use super::database::WriterJob;
 use super::{commands, rows};
 use crate::append_queue::PendingAppend;
 use crate::head::HeadWatch;
@@ -31,7 +31,7 @@ use cairn_event::{AppendRequest, StreamId};
 
 /// Appends written in one transaction at most; enough to amortize the
 /// commit, few enough that one group never holds the writer for long.
-const MAX_GROUP: usize = 64;
+pub(super) const MAX_GROUP: usize = 64;
 /// Streams whose version the cache remembers; past this it starts afresh.
 const CACHED_STREAMS: usize = 65_536;
 
@@ -59,47 +59,20 @@ pub(super) struct GroupWriter {
 }
 
 impl GroupWriter {
-    /// Starts the writer's thread; the returned sender is its only way in.
-    pub fn spawn(connection: Connection, head: HeadWatch, location: String) -> Result<mpsc::Sender<WriterJob>, StoreError> {
-        let (sender, receiver) = mpsc::channel(MAX_GROUP * 4);
+    pub fn new(connection: Connection, head: HeadWatch, location: String) -> Self {
         let cache = LogCache { data_version: None, head: 0, stream_versions: HashMap::new() };
-        let writer = GroupWriter { connection, insert_statements: rows::insert_statements(), head, location, cache };
-        std::thread::Builder::new()
-            .name("cairn-sqlite-writer".to_owned())
-            .spawn(move || writer.run(receiver))
-            .map_err(|error| StoreError::Bug(format!("could not start the SQLite writer thread: {error}")))?;
-        Ok(sender)
+        GroupWriter { connection, insert_statements: rows::insert_statements(), head, location, cache }
     }
 
-    fn run(mut self, mut jobs: mpsc::Receiver<WriterJob>) {
-        let mut next = None;
-        while let Some(job) = next.take().or_else(|| jobs.blocking_recv()) {
-            let mut group = match job {
-                WriterJob::Run(work) => {
-                    self.guarded("a write", |writer| work(&mut writer.connection));
-                    continue;
-                }
-                WriterJob::Append(append) => vec![append],
-            };
-            while group.len() < MAX_GROUP {
-                match jobs.try_recv() {
-                    Ok(WriterJob::Append(append)) => group.push(append),
-                    Ok(other) => {
-                        next = Some(other);
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.guarded("a group of appends", |writer| writer.write(group));
-        }
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
     }
 
     /// Runs `work`; a panic in it (a bug) must not stop every later write.
     /// The callers of the failed work hear that it failed (their reply
     /// senders are dropped), an open transaction is rolled back, and the
     /// cache, which may hold what was rolled back, is dropped.
-    fn guarded(&mut self, what: &str, work: impl FnOnce(&mut Self)) {
+    pub fn guarded(&mut self, what: &str, work: impl FnOnce(&mut Self)) {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
         if let Err(panic) = outcome {
             let message = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("no message");
@@ -117,7 +90,7 @@ impl GroupWriter {
         self.cache.data_version = None;
     }
 
-    fn write(&mut self, group: Vec<PendingAppend>) {
+    pub fn write(&mut self, group: Vec<PendingAppend>) {
         if let Err(error) = self.connection.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from).and_then(|()| self.refresh_cache()) {
             self.abandon();
             return answer_all(group, &self.location, &error.to_string());

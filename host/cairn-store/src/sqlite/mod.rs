@@ -18,6 +18,7 @@ mod read_models;
 mod replay_jobs;
 mod rows;
 mod snapshots;
+mod writer_queue;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -251,9 +252,6 @@ impl EventStore for SqliteStore {
     }
 
     async fn readiness(&self) -> Result<(), StoreError> {
-        if self.database.writer_stopped() {
-            return Err(self.database.stopped());
-        }
         self.head_position().await.map(|_| ())
     }
 

@@ -8,7 +8,7 @@
 //!   decides on this process's cached state without reading the stream
 //!   first; if another writer moved the stream on, the append's expected
 //!   version fails, the cache entry is dropped, and the retry reads.
-//! - Plugin calls run on blocking threads, never on an async worker.
+//! - Plugin calls never hold an async worker (`plugins::calls::run_gated`).
 
 mod error;
 mod manage;
@@ -72,6 +72,38 @@ pub struct CommandOutcome {
     pub already_executed: bool,
     pub plugin: String,
     pub plugin_version: u64,
+}
+
+/// A command's outcome without the new events' bodies: what a caller that
+/// sent the command needs to know of it, at a tenth of the full answer's size.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandSummary<'a> {
+    pub command_id: &'a str,
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    pub stream_version: u64,
+    /// The new events' types, in order.
+    pub event_types: Vec<&'a str>,
+    pub attempts: u32,
+    pub already_executed: bool,
+    pub plugin: &'a str,
+    pub plugin_version: u64,
+}
+
+impl CommandOutcome {
+    pub fn summary(&self) -> CommandSummary<'_> {
+        CommandSummary {
+            command_id: &self.command_id,
+            aggregate_type: &self.aggregate_type,
+            aggregate_id: &self.aggregate_id,
+            stream_version: self.stream_version,
+            event_types: self.events.iter().map(|event| event.event_type.as_str()).collect(),
+            attempts: self.attempts,
+            already_executed: self.already_executed,
+            plugin: &self.plugin,
+            plugin_version: self.plugin_version,
+        }
+    }
 }
 
 /// Runs commands and reads state. Cheap to clone; share one per process so
@@ -275,7 +307,7 @@ impl Commands {
     }
 }
 
-/// The plugin's decision, through its gate and on a blocking thread.
+/// The plugin's decision, through its gate, holding no async worker.
 async fn decide(plugin: &Arc<crate::runtime::AggregatePlugin>, state: &JsonText, command: &CommandInput) -> Result<Vec<CheckedEvent>, crate::runtime::PluginCallError> {
     let (plugin, state, command) = (plugin.clone(), state.clone(), command.clone());
     let gated = plugin.clone();

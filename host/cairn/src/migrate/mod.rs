@@ -169,7 +169,7 @@ impl MigrationChains {
 
 /// Upcasts every event as far as the chains go, round after round; in each
 /// round every migrator gets the events that have a step of its own, in one
-/// call on a blocking thread once its gate admits it. Most reads meet no
+/// call, holding no async worker, once its gate admits it. Most reads meet no
 /// event with a step and never leave this task.
 pub async fn upcast_events(chains: &Arc<MigrationChains>, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, UpcastError> {
     loop {

@@ -1,12 +1,13 @@
 //! How the library calls plugins: through the plugin's gate (a place among
-//! its calls running at once, waited for without holding a thread), then on
-//! a blocking thread; and with events in batches bounded by bytes as well as
+//! its calls running at once, waited for without holding a thread), then
+//! where it holds no async worker (`run_blocking`); and with events in batches bounded by bytes as well as
 //! by count, so that any stream whose single events fit the store's limits
 //! can be handed to a plugin within its memory.
 
 use cairn_event::RecordedEvent;
 
 use crate::runtime::CallGate;
+pub use crate::store::blocking::run_blocking;
 
 /// Events per plugin call at most.
 pub const EVENTS_PER_CALL: usize = 1_000;
@@ -38,16 +39,14 @@ pub fn batches(events: &[RecordedEvent], max_bytes: usize) -> Vec<&[RecordedEven
     batches
 }
 
-/// Runs `work` (one or more calls of the plugin behind `gate`) on a blocking
-/// thread once the gate admits it. A panic in `work` is a bug in the host;
-/// it is raised again here, where the caller's task (an HTTP request, which
-/// answers 500) meets it.
+/// Runs `work` (one or more calls of the plugin behind `gate`) once the gate
+/// admits it, where it blocks no async worker (`run_blocking`: in place
+/// where the runtime allows, else on a blocking thread). A panic in `work`
+/// is a bug in the host; it is raised again here, where the caller's task
+/// (an HTTP request, which answers 500) meets it.
 pub async fn run_gated<T: Send + 'static>(gate: &CallGate, work: impl FnOnce() -> T + Send + 'static) -> T {
     let _permit = gate.admit().await;
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => value,
-        Err(error) => std::panic::resume_unwind(error.into_panic()),
-    }
+    run_blocking(work).await
 }
 
 #[cfg(test)]

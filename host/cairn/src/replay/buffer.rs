@@ -121,8 +121,8 @@ impl ReadModelAccess for BatchBuffer {
         if let Some(value) = self.target.cache.get(&document) {
             return Ok(value);
         }
-        // Called on a blocking thread inside a handler call, so waiting here
-        // holds no async worker.
+        // Called inside a handler call, which holds no async worker
+        // (`run_blocking`), so waiting here holds none either.
         let value = self
             .target
             .runtime

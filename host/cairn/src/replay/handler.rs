@@ -18,7 +18,8 @@ pub struct HandlerFailure {
     pub message: String,
 }
 
-/// A handler the engine can run. `handle` runs on a blocking thread.
+/// A handler the engine can run. `handle` runs where it holds no async
+/// worker (`plugins::calls::run_blocking`), so it may block.
 pub trait BatchHandler: Send + Sync + 'static {
     fn name(&self) -> &str;
 

@@ -55,7 +55,7 @@ async fn attempt(handler: &Arc<dyn BatchHandler>, events: Vec<RecordedEvent>, bu
     let work = move || call.handle(&events, Box::new(buffer));
     let (buffer, outcome) = match handler.gate() {
         Some(gate) => crate::plugins::calls::run_gated(gate, work).await,
-        None => tokio::task::spawn_blocking(work).await.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic())),
+        None => crate::plugins::calls::run_blocking(work).await,
     };
     (*buffer, outcome)
 }

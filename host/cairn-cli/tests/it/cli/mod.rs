@@ -8,8 +8,10 @@
 //! - `serve`: the HTTP server: endpoints, tokens, the live stream, health.
 //! - `serve_under_load`: plugin uploads and shutdown while commands flow.
 //! - `commands_once`: command ids run once, however their runs race.
+//! - `command_output`: the shapes of `exec`'s answers and of its input lines.
 
 mod bench_commands;
+mod command_output;
 mod commands_once;
 mod crash;
 mod migrators;
