@@ -12,6 +12,11 @@
 //! found in memory might only mean the memory is old). Anything else, and
 //! a head that moved, goes the full way (`group_commit.rs`), which reads
 //! the log under the lock and refreshes the memory.
+//!
+//! This rests on events changing only by appends, which move the head (as
+//! SQLite's writer memory rests on `data_version`). A feature that deletes
+//! or rewrites events must move the head too, or the memory of a stream's
+//! version would outlive the stream.
 
 use std::collections::HashMap;
 

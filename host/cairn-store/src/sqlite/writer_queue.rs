@@ -80,10 +80,13 @@ impl WriterQueue {
         !std::mem::replace(&mut waiting.leading, true)
     }
 
-    /// Leads on a blocking-pool thread until the queue is empty.
+    /// Leads on a blocking-pool thread until the queue is empty: of the
+    /// caller's runtime, which is running, else of the one that opened the
+    /// store.
     fn lead_elsewhere(self: &Arc<Self>) {
         let queue = self.clone();
-        self.runtime.spawn_blocking(move || while queue.take_turn() {});
+        let runtime = tokio::runtime::Handle::try_current().unwrap_or_else(|_| self.runtime.clone());
+        runtime.spawn_blocking(move || while queue.take_turn() {});
     }
 
     /// Writes the queue's next group (or other write); answers whether more
