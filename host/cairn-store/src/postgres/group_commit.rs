@@ -64,6 +64,9 @@ impl GroupWriter {
             if let Err(panic) = written {
                 let message = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("no message");
                 tracing::error!(panic = message, "the PostgreSQL writer panicked while writing a group of appends; this is a bug in cairn");
+                // The group may have committed before the panic: what the
+                // writer remembers of the log can no longer be trusted.
+                self.memory.forget();
             }
         }
     }

@@ -22,8 +22,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::database::WriterJob;
-use crate::append_queue::PendingAppend;
 use super::group_commit::{GroupWriter, MAX_GROUP};
+use crate::append_queue::PendingAppend;
 
 pub(super) struct WriterQueue {
     waiting: Mutex<Waiting>,
