@@ -128,6 +128,23 @@ pub trait EventStore:
     /// Events of one stream in version order.
     async fn read_stream(&self, stream: &StreamId, range: &StreamRange) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// What loading a stream reads first: its newest snapshots at or below
+    /// `at_or_below` (at most `limit`, newest first), and its events after
+    /// the newest of them up to `to_version`, in version order. A backend
+    /// that can does both in one round trip; this default makes two.
+    async fn snapshots_and_events_after(
+        &self,
+        stream: &StreamId,
+        at_or_below: u64,
+        limit: usize,
+        to_version: Option<u64>,
+    ) -> Result<(Vec<SnapshotRecord>, Vec<RecordedEvent>), StoreError> {
+        let snapshots = self.snapshots(stream, at_or_below, limit).await?;
+        let from_version = snapshots.first().map_or(0, |snapshot| snapshot.stream_version) + 1;
+        let events = self.read_stream(stream, &StreamRange { from_version: Some(from_version), to_version, limit: None }).await?;
+        Ok((snapshots, events))
+    }
+
     /// Up to `limit` events with a position above `after_position` that match
     /// `filter`, in position order.
     async fn read_log(

@@ -15,6 +15,7 @@ crate::conformance_tests!(
     time_travel_by_instant_includes_exactly_the_events_at_or_before_it,
     versions_beyond_the_end_are_refused_with_the_current_version,
     a_rebuild_writes_fresh_snapshots_and_resumes,
+    a_load_reads_the_newest_snapshots_and_the_events_after_them_at_once,
 );
 
 fn deposit(aggregate_id: &str, amount: i64) -> CommandRequest {
@@ -222,4 +223,27 @@ async fn a_failed_snapshot_write_does_not_fail_the_command_on_sqlite() {
 async fn a_failed_snapshot_write_does_not_fail_the_command_on_postgres() {
     let test_store = crate::support::postgres_store().await;
     a_failed_snapshot_write_does_not_fail_the_command(test_store).await;
+}
+
+/// `snapshots_and_events_after`, which a backend may answer in one round
+/// trip, answers what `snapshots` and `read_stream` answer together.
+async fn a_load_reads_the_newest_snapshots_and_the_events_after_them_at_once(store: Arc<dyn EventStore>) {
+    let stream = StreamId::new("bank-account", "acc");
+    let events: Vec<NewEvent> = (1..=12).map(|amount| NewEvent::new("bank-account", "acc", "MoneyDeposited", JsonText::parse(format!(r#"{{"amount":{amount}}}"#)).unwrap())).collect();
+    store.append(AppendRequest::to_stream(ExpectedVersion::NoStream, events)).await.unwrap();
+    let (snapshots, events) = store.snapshots_and_events_after(&stream, u64::MAX, 3, None).await.unwrap();
+    assert!(snapshots.is_empty());
+    assert_eq!(events, store.read_stream(&stream, &Default::default()).await.unwrap(), "with no snapshot, every event");
+    for version in [4, 8, 10] {
+        store.save_snapshot(&snapshot(version, &format!(r#"{{"at":{version}}}"#), "1"), 5).await.unwrap();
+    }
+    let (snapshots, events) = store.snapshots_and_events_after(&stream, 9, 2, Some(11)).await.unwrap();
+    let versions: Vec<u64> = snapshots.iter().map(|snapshot| snapshot.stream_version).collect();
+    assert_eq!(versions, [8, 4], "the newest at or below the limit, newest first");
+    assert_eq!(snapshots, store.snapshots(&stream, 9, 2).await.unwrap(), "the same records as snapshots() gives");
+    let event_versions: Vec<u64> = events.iter().map(|event| event.stream_version).collect();
+    assert_eq!(event_versions, [9, 10, 11], "the events after the newest snapshot, up to the last version asked for");
+    assert_eq!(events[0], store.read_stream(&stream, &Default::default()).await.unwrap()[8], "whole events, as read_stream gives them");
+    let (_, none_after) = store.snapshots_and_events_after(&StreamId::new("bank-account", "nobody"), u64::MAX, 3, None).await.unwrap();
+    assert!(none_after.is_empty());
 }

@@ -30,7 +30,7 @@ use super::filter::{filter_predicates, FilterArgument};
 use super::head::HeadWatch;
 use super::{
     CommandAppend, CommandMark,
-    CountByName, EventStore, LogFilter, StoreError, StoreLimits, StoreStatistics, StoreUrl,
+    CountByName, EventStore, LogFilter, SnapshotRecord, StoreError, StoreLimits, StoreStatistics, StoreUrl,
     StreamRange,
 };
 use cairn_event::{AppendRequest, RecordedEvent, StreamId};
@@ -276,6 +276,24 @@ impl EventStore for PostgresStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(decode_row).collect()
+    }
+
+    async fn snapshots_and_events_after(
+        &self,
+        stream: &StreamId,
+        at_or_below: u64,
+        limit: usize,
+        to_version: Option<u64>,
+    ) -> Result<(Vec<SnapshotRecord>, Vec<RecordedEvent>), StoreError> {
+        let rows = sqlx::query(include_str!("../../queries/postgres/snapshots_and_events_after.sql"))
+            .bind(&stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(to_sql_integer(at_or_below))
+            .bind(limit as i64)
+            .bind(to_sql_integer(to_version.unwrap_or(u64::MAX)))
+            .fetch_all(&self.pool)
+            .await?;
+        snapshots::decode_load_rows(stream, &rows)
     }
 
     async fn read_log(

@@ -5,7 +5,7 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::PostgresStore as Backend;
-use cairn_event::StreamId;
+use cairn_event::{RecordedEvent, StreamId};
 use crate::{NewSnapshot, SnapshotRecord, SnapshotStore, StoreError};
 
 #[async_trait]
@@ -64,4 +64,28 @@ fn decode_snapshot(row: &PgRow) -> Result<SnapshotRecord, StoreError> {
         state_version: row.try_get(5)?,
         created_at: row.try_get::<chrono::DateTime<chrono::Utc>, _>(6)?,
     })
+}
+
+/// The rows of `snapshots_and_events_after.sql`: snapshots (newest first)
+/// and events (in version order).
+pub(super) fn decode_load_rows(stream: &StreamId, rows: &[PgRow]) -> Result<(Vec<SnapshotRecord>, Vec<RecordedEvent>), StoreError> {
+    let (mut snapshots, mut events) = (Vec::new(), Vec::new());
+    for row in rows {
+        if row.try_get::<bool, _>(15)? {
+            snapshots.push(SnapshotRecord {
+                aggregate_type: stream.aggregate_type.clone(),
+                aggregate_id: stream.aggregate_id.clone(),
+                stream_version: row.try_get::<i64, _>(4)? as u64,
+                state: row.try_get(16)?,
+                plugin_content_hash: row.try_get(17)?,
+                state_version: row.try_get(18)?,
+                created_at: row.try_get::<chrono::DateTime<chrono::Utc>, _>(19)?,
+            });
+        } else {
+            events.push(super::decode_row(row)?);
+        }
+    }
+    // The statement returns them oldest first.
+    snapshots.reverse();
+    Ok((snapshots, events))
 }

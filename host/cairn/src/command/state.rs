@@ -193,9 +193,7 @@ async fn load_from_store(context: &LoadContext<'_>, stream: &StreamId, target: S
             return Err(CommandError::VersionBeyondEnd { stream: stream.clone(), requested, current });
         }
     }
-    let snapshot = usable_snapshot(context, stream, snapshot_limit).await?;
-    let from_version = snapshot.as_ref().map_or(0, |(version, _)| *version) + 1;
-    let mut events = read_events(context, stream, from_version, last_version).await?;
+    let (snapshot, mut events) = snapshot_and_events(context, stream, snapshot_limit, last_version).await?;
     if let Some(until) = until {
         events.retain(|event| event.timestamp <= until);
     }
@@ -223,28 +221,44 @@ async fn load_from_store(context: &LoadContext<'_>, stream: &StreamId, target: S
     Ok(loaded)
 }
 
-/// The newest snapshot at or below `at_or_below` that this plugin can use:
-/// same `state-version`, and state that is JSON. Others are logged and
-/// skipped; the next snapshot written replaces them.
-async fn usable_snapshot(
+/// The newest snapshot at or below `at_or_below` that this plugin can use,
+/// and the stream's events after it up to `to` (`u64::MAX`: the end),
+/// upcast. One read when that snapshot is the newest (or there is none),
+/// which is the usual case; a second when the newest cannot be used.
+async fn snapshot_and_events(
     context: &LoadContext<'_>,
     stream: &StreamId,
     at_or_below: u64,
-) -> Result<Option<(u64, JsonText)>, CommandError> {
+    to: u64,
+) -> Result<(Option<(u64, JsonText)>, Vec<RecordedEvent>), CommandError> {
+    let to_version = (to != u64::MAX).then_some(to);
+    let (snapshots, events) = context.store.snapshots_and_events_after(stream, at_or_below, SNAPSHOTS_CONSIDERED, to_version).await?;
+    let newest = snapshots.first().map(|snapshot| snapshot.stream_version);
+    let snapshot = usable_snapshot(context, stream, snapshots);
+    let start = snapshot.as_ref().map(|(version, _)| *version);
+    let events = if start == newest { events } else { context.store.read_stream(stream, &StreamRange { from_version: Some(start.unwrap_or(0) + 1), to_version, limit: None }).await? };
+    let events = crate::migrate::upcast_events(&context.chains, events).await.map_err(|error| CommandError::Read(error.into()))?;
+    Ok((snapshot, events))
+}
+
+/// The newest of `snapshots` (newest first) that this plugin can use: same
+/// `state-version`, and state that is JSON. Others are logged and skipped;
+/// the next snapshot written replaces them.
+fn usable_snapshot(context: &LoadContext<'_>, stream: &StreamId, snapshots: Vec<crate::store::SnapshotRecord>) -> Option<(u64, JsonText)> {
     let wanted = &context.plugin.info().state_version;
-    for snapshot in context.store.snapshots(stream, at_or_below, SNAPSHOTS_CONSIDERED).await? {
+    for snapshot in snapshots {
         if &snapshot.state_version != wanted {
             tracing::debug!(stream = %stream, version = snapshot.stream_version, "snapshot has state version {}, the plugin {wanted}; ignored", snapshot.state_version);
             continue;
         }
         match JsonText::parse(snapshot.state) {
-            Ok(state) => return Ok(Some((snapshot.stream_version, state))),
+            Ok(state) => return Some((snapshot.stream_version, state)),
             Err(error) => {
                 tracing::warn!(stream = %stream, version = snapshot.stream_version, "corrupt snapshot ignored, folding events instead: {error}")
             }
         }
     }
-    Ok(None)
+    None
 }
 
 /// Snapshots looked at per load before falling back to the events.
