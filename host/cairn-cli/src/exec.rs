@@ -167,7 +167,6 @@ pub fn command_failure(error: CommandError) -> anyhow::Error {
 async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyhow::Result<()> {
     let commands = cli.open_commands(true).await?.with_max_retries(args.max_retries);
     let _watch = commands.plugins().watch(DEFAULT_REFRESH_INTERVAL);
-    let path = path.clone();
     let mut input: Box<dyn BufRead + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
@@ -188,7 +187,7 @@ async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyho
         .await;
         input = returned;
         let Some(line) = read.context("cannot read the commands")? else { break };
-        let line = line.strip_suffix('\n').map_or(line.as_str(), |line| line.strip_suffix('\r').unwrap_or(line));
+        let line = line.trim_end_matches(['\r', '\n']);
         line_number += 1;
         if line.trim().is_empty() {
             continue;

@@ -56,8 +56,8 @@ impl LogMemory {
 
 /// A group planned from memory, ready for the one statement.
 pub(super) struct FastPlan {
-    pub rows: Vec<RecordedEvent>,
-    pub results: Vec<Result<CommandAppend, StoreError>>,
+    rows: Vec<RecordedEvent>,
+    results: Vec<Result<CommandAppend, StoreError>>,
     expected_head: u64,
     new_head: u64,
     stream_versions: HashMap<StreamId, u64>,

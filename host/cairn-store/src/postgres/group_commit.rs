@@ -8,9 +8,10 @@
 //! group needs (plus the caller-chosen event ids and command ids, when there
 //! are any), one statement that inserts every event, moves the head and
 //! notifies, and `COMMIT`. When the writer's memory of the log is enough
-//! to plan the group, one statement does it all (`fast_append.rs`). Each append is planned in memory against the
-//! appends before it in the group, exactly as if they had committed one by
-//! one, so a conflict answers only its own caller. A failed statement or
+//! to plan the group, one statement does it all (`fast_append.rs`). Each
+//! append is planned in memory against the appends before it in the group,
+//! exactly as if they had committed one by one, so a conflict answers only
+//! its own caller. A failed statement or
 //! commit fails the whole group, and nothing of it is written.
 
 use std::collections::HashMap;

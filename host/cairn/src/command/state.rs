@@ -236,8 +236,11 @@ async fn snapshot_and_events(
     let newest = snapshots.first().map(|snapshot| snapshot.stream_version);
     let snapshot = usable_snapshot(context, stream, snapshots);
     let start = snapshot.as_ref().map(|(version, _)| *version);
-    let events = if start == newest { events } else { context.store.read_stream(stream, &StreamRange { from_version: Some(start.unwrap_or(0) + 1), to_version, limit: None }).await? };
-    let events = crate::migrate::upcast_events(&context.chains, events).await.map_err(|error| CommandError::Read(error.into()))?;
+    let events = if start == newest {
+        crate::migrate::upcast_events(&context.chains, events).await.map_err(|error| CommandError::Read(error.into()))?
+    } else {
+        read_events(context, stream, start.unwrap_or(0) + 1, to).await?
+    };
     Ok((snapshot, events))
 }
 
