@@ -12,6 +12,13 @@
 //! process (its `CqrsFramework` over postgres-es or sqlite-es, as those
 //! crates set it up). Runs alternate which goes first, and each figure is
 //! the median of the runs. Each run gets new stores, deleted afterwards.
+//!
+//! Each run also measures the engine alone (`engine.rs`): one committed
+//! single-row INSERT per command and one stream read per cold load, the
+//! floor under both frameworks, so a ratio between them reads against
+//! what the backend allows.
+
+mod engine;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -67,9 +74,10 @@ pub async fn run(config: &CommandBenchConfig) -> anyhow::Result<BenchReport> {
         None => rows.push(BenchRow::new("PostgreSQL", "not measured", "pass --postgres URL (or set CAIRN_BENCH_POSTGRES_URL) to measure it too")),
     }
     for backend in &backends {
-        let (mut cairn, mut peer) = (Vec::new(), Vec::new());
+        let (mut cairn, mut peer, mut engine) = (Vec::new(), Vec::new(), Vec::new());
         for run in 0..config.runs {
             let place = RunPlace { scratch: scratch.path(), run, backend };
+            engine.push(engine::measure(config, &place).await?);
             // Alternate which goes first, so neither always meets a warmer machine.
             if run % 2 == 0 {
                 cairn.push(measure_cairn(config, &place, &plugin).await?);
@@ -79,7 +87,9 @@ pub async fn run(config: &CommandBenchConfig) -> anyhow::Result<BenchReport> {
                 cairn.push(measure_cairn(config, &place, &plugin).await?);
             }
         }
-        rows.extend(figure_rows(backend.name(), &median(&cairn), &median(&peer)));
+        let (cairn, peer) = (median(&cairn), median(&peer));
+        rows.extend(figure_rows(backend.name(), &cairn, &peer));
+        rows.extend(engine_rows(backend.name(), &median_engine(&engine), &cairn, &peer));
     }
     let title = format!(
         "cairn bench commands ({} accounts × {} commands, then {} cold loads; median of {} runs; {})",
@@ -238,12 +248,22 @@ fn with_parameter(url: &str, parameter: &str) -> String {
     format!("{url}{separator}{parameter}")
 }
 
+/// The median over `runs` of one figure.
+fn median_of<Run>(runs: &[Run], value: impl Fn(&Run) -> f64) -> f64 {
+    let mut values: Vec<f64> = runs.iter().map(value).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn median_engine(runs: &[engine::EngineFigures]) -> engine::EngineFigures {
+    engine::EngineFigures {
+        commands_per_second: median_of(runs, |figures| figures.commands_per_second),
+        cold_loads_per_second: median_of(runs, |figures| figures.cold_loads_per_second),
+    }
+}
+
 fn median(runs: &[Figures]) -> Figures {
-    let pick = |value: fn(&Figures) -> f64| {
-        let mut values: Vec<f64> = runs.iter().map(value).collect();
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
+    let pick = |value: fn(&Figures) -> f64| median_of(runs, value);
     let seconds = Duration::from_secs_f64;
     Figures {
         commands_per_second: pick(|figures| figures.commands_per_second),
@@ -268,5 +288,25 @@ fn figure_rows(backend: &str, cairn: &Figures, peer: &Figures) -> Vec<BenchRow> 
         BenchRow::new(format!("{backend}: client CPU per command, Cairn"), format_latency(cairn.cpu_per_command), ratio(cairn.cpu_per_command.as_secs_f64(), peer.cpu_per_command.as_secs_f64())),
         BenchRow::new(format!("{backend}: cold loads, cqrs-es (baseline)"), rate(peer.cold_loads_per_second), "baseline"),
         BenchRow::new(format!("{backend}: cold loads, Cairn"), rate(cairn.cold_loads_per_second), ratio(cairn.cold_loads_per_second, peer.cold_loads_per_second)),
+    ]
+}
+
+/// The engine's floor rows, with each framework's rate as a share of it
+/// and what twice cqrs-es's rate would need of it (above 1.00: out of reach).
+fn engine_rows(backend: &str, engine: &engine::EngineFigures, cairn: &Figures, peer: &Figures) -> Vec<BenchRow> {
+    let shares = |limit: f64, ours: f64, theirs: f64| {
+        format!("Cairn {:.2}×, cqrs-es {:.2}× of it; 2× cqrs-es is {:.2}× of it", ours / limit.max(1e-12), theirs / limit.max(1e-12), 2.0 * theirs / limit.max(1e-12))
+    };
+    vec![
+        BenchRow::new(
+            format!("{backend}: engine limit, one committed single-row INSERT per command"),
+            format!("{:.0}/s", engine.commands_per_second),
+            shares(engine.commands_per_second, cairn.commands_per_second, peer.commands_per_second),
+        ),
+        BenchRow::new(
+            format!("{backend}: engine limit, one whole-stream read per cold load"),
+            format!("{:.0}/s", engine.cold_loads_per_second),
+            shares(engine.cold_loads_per_second, cairn.cold_loads_per_second, peer.cold_loads_per_second),
+        ),
     ]
 }

@@ -26,34 +26,14 @@ const CURSOR_PAGE: i64 = 10_000;
 pub(super) async fn sqlite_insert(store: &SqliteStore, batches: Vec<Vec<RecordedEvent>>, with_indexes: bool, durability: Durability) -> Result<Duration, StoreError> {
     let connection = store.engine_connection(durability)?;
     blocking(move || {
-        connection.execute_batch("DROP TABLE IF EXISTS cairn_bench_raw")?;
-        connection.execute_batch(include_str!("../queries/sqlite/bench_raw_create.sql"))?;
-        if with_indexes {
-            connection.execute_batch(include_str!("../queries/sqlite/bench_raw_indexes.sql"))?;
-        }
+        sqlite_create_table(&connection, with_indexes)?;
         let mut elapsed = Duration::ZERO;
         for batch in batches {
             let started = Instant::now();
             connection.execute_batch("BEGIN IMMEDIATE")?;
             let mut insert = connection.prepare_cached(include_str!("../queries/sqlite/bench_raw_insert_one.sql"))?;
             for row in &batch {
-                insert.execute(rusqlite::params![
-                    row.global_position as i64,
-                    row.id.as_bytes().as_slice(),
-                    row.aggregate_type,
-                    row.aggregate_id,
-                    row.stream_version as i64,
-                    row.event_type,
-                    row.schema_version,
-                    row.timestamp.timestamp_micros(),
-                    row.recorded_at.timestamp_micros(),
-                    row.payload.as_str(),
-                    row.metadata.as_str(),
-                    row.correlation_id,
-                    row.causation_id,
-                    row.user_id,
-                    row.source
-                ])?;
+                sqlite_insert_row(&mut insert, row)?;
             }
             connection.execute_batch("COMMIT")?;
             elapsed += started.elapsed();
@@ -61,6 +41,38 @@ pub(super) async fn sqlite_insert(store: &SqliteStore, batches: Vec<Vec<Recorded
         Ok(elapsed)
     })
     .await
+}
+
+/// A fresh `cairn_bench_raw` on SQLite, with the log's secondary indexes or not.
+pub(super) fn sqlite_create_table(connection: &rusqlite::Connection, with_indexes: bool) -> Result<(), rusqlite::Error> {
+    connection.execute_batch("DROP TABLE IF EXISTS cairn_bench_raw")?;
+    connection.execute_batch(include_str!("../queries/sqlite/bench_raw_create.sql"))?;
+    if with_indexes {
+        connection.execute_batch(include_str!("../queries/sqlite/bench_raw_indexes.sql"))?;
+    }
+    Ok(())
+}
+
+/// Runs `bench_raw_insert_one.sql` for `row`.
+pub(super) fn sqlite_insert_row(insert: &mut rusqlite::CachedStatement<'_>, row: &RecordedEvent) -> Result<(), rusqlite::Error> {
+    insert.execute(rusqlite::params![
+        row.global_position as i64,
+        row.id.as_bytes().as_slice(),
+        row.aggregate_type,
+        row.aggregate_id,
+        row.stream_version as i64,
+        row.event_type,
+        row.schema_version,
+        row.timestamp.timestamp_micros(),
+        row.recorded_at.timestamp_micros(),
+        row.payload.as_str(),
+        row.metadata.as_str(),
+        row.correlation_id,
+        row.causation_id,
+        row.user_id,
+        row.source
+    ])?;
+    Ok(())
 }
 
 /// Reads every row of `cairn_bench_raw` on SQLite, touching each column.
@@ -90,11 +102,7 @@ pub(super) async fn sqlite_scan(store: &SqliteStore) -> Result<(u64, Duration), 
 /// Inserts the batches into a fresh `cairn_bench_raw` on PostgreSQL with
 /// COPY, one transaction per batch.
 pub(super) async fn postgres_insert(store: &PostgresStore, batches: Vec<Vec<RecordedEvent>>, with_indexes: bool) -> Result<Duration, StoreError> {
-    sqlx::query("DROP TABLE IF EXISTS cairn_bench_raw").execute(store.pool()).await?;
-    sqlx::query(include_str!("../queries/postgres/bench_raw_create.sql")).execute(store.pool()).await?;
-    if with_indexes {
-        sqlx::raw_sql(include_str!("../queries/postgres/bench_raw_indexes.sql")).execute(store.pool()).await?;
-    }
+    postgres_create_table(store.pool(), with_indexes).await?;
     let mut connection = store.pool().acquire().await?;
     let mut elapsed = Duration::ZERO;
     for batch in batches {
@@ -108,6 +116,16 @@ pub(super) async fn postgres_insert(store: &PostgresStore, batches: Vec<Vec<Reco
         elapsed += started.elapsed();
     }
     Ok(elapsed)
+}
+
+/// A fresh `cairn_bench_raw` on PostgreSQL, with the log's secondary indexes or not.
+pub(super) async fn postgres_create_table(pool: &sqlx::PgPool, with_indexes: bool) -> Result<(), StoreError> {
+    sqlx::query("DROP TABLE IF EXISTS cairn_bench_raw").execute(pool).await?;
+    sqlx::query(include_str!("../queries/postgres/bench_raw_create.sql")).execute(pool).await?;
+    if with_indexes {
+        sqlx::raw_sql(include_str!("../queries/postgres/bench_raw_indexes.sql")).execute(pool).await?;
+    }
+    Ok(())
 }
 
 /// Reads every row of `cairn_bench_raw` on PostgreSQL through a cursor.
@@ -187,6 +205,6 @@ fn copy_text(rows: &[RecordedEvent]) -> String {
     text
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, rusqlite::Error> + Send + 'static) -> Result<T, StoreError> {
+pub(super) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, rusqlite::Error> + Send + 'static) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(work).await.map_err(|error| StoreError::Bug(format!("the engine baseline panicked: {error}")))?.map_err(StoreError::from)
 }
