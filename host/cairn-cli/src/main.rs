@@ -15,6 +15,7 @@ mod exit;
 mod migrate;
 mod output;
 mod plugin;
+mod plugin_project;
 mod project;
 mod read;
 mod read_model;

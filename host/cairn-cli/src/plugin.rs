@@ -16,6 +16,12 @@ pub enum PluginCommand {
     /// Delete a plugin (every version, or one with --version)
     #[command(disable_version_flag = true)]
     Remove(RemoveArgs),
+    /// Create a plugin project from a template: names filled in, a passing test, a build script
+    New(super::plugin_project::NewArgs),
+    /// Build a plugin project into NAME.wasm with its language's pinned toolchain (its `build` script)
+    Build(super::plugin_project::ProjectArgs),
+    /// Run a plugin project's tests (its `test` script)
+    Test(super::plugin_project::ProjectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +53,9 @@ pub async fn run(cli: &Cli, command: &PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Add(args) => add(cli, args).await,
         PluginCommand::List(args) => list(cli, args).await,
         PluginCommand::Remove(args) => remove(cli, args).await,
+        PluginCommand::New(args) => super::plugin_project::new(args),
+        PluginCommand::Build(args) => super::plugin_project::build(args),
+        PluginCommand::Test(args) => super::plugin_project::test(args),
     }
 }
 

@@ -18,6 +18,7 @@ mod migrators;
 mod durability;
 mod healing;
 mod hostile;
+mod plugin_project;
 mod plugins;
 mod replay;
 mod serve;

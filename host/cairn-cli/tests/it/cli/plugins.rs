@@ -384,7 +384,7 @@ fn the_plugin_templates_of_every_kind_and_language_load_and_work() {
         assert!(stderr(&rejected).contains("the amount must be"), "{}", stderr(&rejected));
         assert_exit(&cairn.run(&["plugin", "remove", name]), 0);
     }
-    for (file, name) in [("rust-migrator/migrator.wasm", "add-unit"), ("python-migrator/migrator.wasm", "add-unit-py"), ("javascript-migrator/migrator.wasm", "add-unit-js")] {
+    for (file, name) in [("rust-migrator/add-unit.wasm", "add-unit"), ("python-migrator/migrator.wasm", "add-unit-py"), ("javascript-migrator/migrator.wasm", "add-unit-js")] {
         added(&cairn, file, name);
         let events = json_lines(&cairn.run(&["log", "--type", "Added"]));
         assert_eq!(events.len(), 3, "{events:?}");
@@ -393,7 +393,7 @@ fn the_plugin_templates_of_every_kind_and_language_load_and_work() {
         }
         assert_exit(&cairn.run(&["plugin", "remove", name]), 0);
     }
-    for (file, name) in [("rust-handler/handler.wasm", "rust"), ("python-handler/handler.wasm", "python"), ("javascript-handler/handler.wasm", "javascript")] {
+    for (file, name) in [("rust-handler/event-type-counts.wasm", "rust"), ("python-handler/handler.wasm", "python"), ("javascript-handler/handler.wasm", "javascript")] {
         // A store of its own, with one Added and one Noted event, for each
         // handler: they all keep the read models of "event-type-counts".
         let cairn = Cairn::with_sqlite();
