@@ -128,6 +128,7 @@ fn host_errors() -> Vec<PluginHostError> {
         PluginHostError::Unloadable { name: "x".into(), version: 1, reason: "gone".into() },
         PluginHostError::ConflictingMigrators(vec!["both migrate T".into()]),
         PluginHostError::RemovalRefused { name: "m".into(), reason: "both migrate T".into() },
+        PluginHostError::ShadowUnsupported { kind: "migrator".into() },
     ];
     all.extend(load_errors().into_iter().map(|source| PluginHostError::Refused { name: "x".into(), source }));
     all.extend(call_errors().into_iter().map(PluginHostError::Call));
@@ -146,6 +147,7 @@ fn host_errors() -> Vec<PluginHostError> {
             | PluginHostError::Unloadable { .. }
             | PluginHostError::ConflictingMigrators(_)
             | PluginHostError::RemovalRefused { .. }
+            | PluginHostError::ShadowUnsupported { .. }
             | PluginHostError::Call(_)
             | PluginHostError::Store(_) => {}
         }

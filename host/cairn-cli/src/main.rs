@@ -16,6 +16,7 @@ mod migrate;
 mod output;
 mod plugin;
 mod plugin_project;
+mod plugin_try;
 mod project;
 mod read;
 mod read_model;

@@ -22,6 +22,8 @@ pub enum PluginCommand {
     Build(super::plugin_project::ProjectArgs),
     /// Run a plugin project's tests (its `test` script)
     Test(super::plugin_project::ProjectArgs),
+    /// Shadow-run a candidate version over stored history beside the active one and report the differences; writes nothing
+    Try(super::plugin_try::TryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +58,7 @@ pub async fn run(cli: &Cli, command: &PluginCommand) -> anyhow::Result<()> {
         PluginCommand::New(args) => super::plugin_project::new(args),
         PluginCommand::Build(args) => super::plugin_project::build(args),
         PluginCommand::Test(args) => super::plugin_project::test(args),
+        PluginCommand::Try(args) => super::plugin_try::run(cli, args).await,
     }
 }
 

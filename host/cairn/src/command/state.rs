@@ -12,7 +12,6 @@ use super::snapshots::{LoadMetrics, SnapshotWriter};
 use super::CommandError;
 use crate::event::{RecordedEvent, StreamId};
 use crate::json::JsonText;
-use crate::plugins::calls::{batches, run_gated};
 use crate::read::Reader;
 use crate::runtime::AggregatePlugin;
 use crate::store::{EventStore, PluginVersionRecord, StreamRange};
@@ -294,23 +293,7 @@ pub(super) async fn fold_events(
     aggregate_id: &str,
     events: Vec<RecordedEvent>,
 ) -> Result<JsonText, CommandError> {
-    let mut state = match state {
-        Some(state) => state,
-        None => {
-            let (plugin, aggregate_id) = (plugin.clone(), aggregate_id.to_owned());
-            let gate = plugin.clone();
-            run_gated(gate.gate(), move || plugin.initial_state(&aggregate_id)).await.map_err(CommandError::from_plugin)?
-        }
-    };
-    let events = Arc::new(events);
-    let mut start = 0;
-    for length in batches(&events, plugin.event_bytes_per_call()).iter().map(|batch| batch.len()).collect::<Vec<_>>() {
-        let (plugin, events, folded) = (plugin.clone(), events.clone(), state);
-        let gate = plugin.clone();
-        state = run_gated(gate.gate(), move || plugin.apply(&folded, &events[start..start + length])).await.map_err(CommandError::from_plugin)?;
-        start += length;
-    }
-    Ok(state)
+    crate::plugins::calls::fold(plugin, state, aggregate_id, Arc::new(events)).await.map_err(CommandError::from_plugin)
 }
 
 /// Folds events this process just appended into the cached state, and

@@ -4,9 +4,11 @@
 //! by count, so that any stream whose single events fit the store's limits
 //! can be handed to a plugin within its memory.
 
-use cairn_event::RecordedEvent;
+use std::sync::Arc;
 
-use crate::runtime::CallGate;
+use cairn_event::{JsonText, RecordedEvent};
+
+use crate::runtime::{AggregatePlugin, CallGate, PluginCallError};
 pub use crate::store::blocking::run_blocking;
 
 /// Events per plugin call at most.
@@ -47,6 +49,27 @@ pub fn batches(events: &[RecordedEvent], max_bytes: usize) -> Vec<&[RecordedEven
 pub async fn run_gated<T: Send + 'static>(gate: &CallGate, work: impl FnOnce() -> T + Send + 'static) -> T {
     let _permit = gate.admit().await;
     run_blocking(work).await
+}
+
+/// Folds `events` onto `state` (or the aggregate's initial state), one
+/// plugin call per batch (`batches`), each admitted by the plugin's gate.
+pub async fn fold(plugin: &Arc<AggregatePlugin>, state: Option<JsonText>, aggregate_id: &str, events: Arc<Vec<RecordedEvent>>) -> Result<JsonText, PluginCallError> {
+    let mut state = match state {
+        Some(state) => state,
+        None => {
+            let (plugin, aggregate_id) = (plugin.clone(), aggregate_id.to_owned());
+            let gate = plugin.clone();
+            run_gated(gate.gate(), move || plugin.initial_state(&aggregate_id)).await?
+        }
+    };
+    let mut start = 0;
+    for length in batches(&events, plugin.event_bytes_per_call()).iter().map(|batch| batch.len()).collect::<Vec<_>>() {
+        let (plugin, events, folded) = (plugin.clone(), events.clone(), state);
+        let gate = plugin.clone();
+        state = run_gated(gate.gate(), move || plugin.apply(&folded, &events[start..start + length])).await?;
+        start += length;
+    }
+    Ok(state)
 }
 
 #[cfg(test)]

@@ -44,6 +44,9 @@ pub enum PluginHostError {
     #[error("removing it would make an older version of {name} active again, which is refused ({reason}); remove every version of {name}, or add a fixed version first")]
     RemovalRefused { name: String, reason: String },
 
+    #[error("this file is a {kind}; `plugin try` compares aggregates so far (migrators and handlers are planned), so check a {kind} with `cairn migrate dry-run` or a replay into a throwaway store")]
+    ShadowUnsupported { kind: String },
+
     #[error(transparent)]
     Call(#[from] PluginCallError),
 
@@ -77,7 +80,8 @@ impl crate::Classified for PluginHostError {
             | PluginHostError::AggregateTypeChanged { .. }
             | PluginHostError::AggregateTypeTaken { .. }
             | PluginHostError::ConflictingMigrators(_)
-            | PluginHostError::RemovalRefused { .. } => ErrorKind::Refused,
+            | PluginHostError::RemovalRefused { .. }
+            | PluginHostError::ShadowUnsupported { .. } => ErrorKind::Refused,
             PluginHostError::UnknownPlugin { .. } | PluginHostError::UnknownHandler { .. } | PluginHostError::UnknownAggregateType { .. } => {
                 ErrorKind::NotFound
             }

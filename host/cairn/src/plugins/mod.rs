@@ -17,9 +17,11 @@ mod description;
 mod error;
 mod name;
 mod rules;
+mod shadow;
 
 pub use active::{PluginHost, PluginStatus, DEFAULT_REFRESH_INTERVAL};
 pub use add::{AddedPlugin, PluginSource};
 pub use description::{DescribedInfo, Description};
 pub use error::PluginHostError;
 pub use name::validate_plugin_name;
+pub use shadow::{diff_values, AggregateShadowReport, StreamDifference, ValueDifference};

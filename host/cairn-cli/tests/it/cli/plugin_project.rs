@@ -103,3 +103,49 @@ fn every_language_and_kind_makes_a_project_named_after_the_plugin() {
         }
     }
 }
+
+/// The loop a plugin author runs before promoting a change: a shadow run
+/// of the edited build over the stored streams names exactly the streams
+/// whose state would change, and the first event where it does, writing
+/// nothing; an unchanged build is clean.
+#[test]
+fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_differently() {
+    let cairn = Cairn::with_sqlite();
+    let project = cairn.directory().join("ledger");
+    let project_text = project.to_string_lossy().into_owned();
+    assert_exit(&cairn.run(&["plugin", "new", "--lang", "rust", "--kind", "aggregate", "ledger", &project_text]), 0);
+    assert_exit(&run_in_project(&cairn, &["plugin", "build", &project_text]), 0);
+    let component = format!("{project_text}/ledger.wasm");
+    assert_exit(&cairn.run(&["plugin", "add", &component]), 0);
+    for (stream, amounts) in [("small", &[5, 900][..]), ("large", &[5, 2_000, 7]), ("larger", &[1_500])] {
+        for amount in amounts {
+            assert_exit(&cairn.run(&["exec", "ledger", stream, "Add", &format!(r#"{{"amount":{amount}}}"#)]), 0);
+        }
+    }
+    let clean = cairn.run(&["plugin", "try", &component]);
+    assert_exit(&clean, 0);
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("compared 3 ledger streams (6 events) with the active version 1: 0 differ"), "{}", String::from_utf8_lossy(&clean.stdout));
+
+    // The candidate caps each addition at 1,000.
+    let source = project.join("src/lib.rs");
+    let capped = std::fs::read_to_string(&source).unwrap().replace("state.value += amount", "state.value += amount.min(1_000)");
+    std::fs::write(&source, capped).unwrap();
+    assert_exit(&run_in_project(&cairn, &["plugin", "build", &project_text]), 0);
+    let log_before = json_lines(&cairn.run(&["log"]));
+    let tried = cairn.run(&["plugin", "try", &component, "--json"]);
+    assert_exit(&tried, 1);
+    assert!(stderr(&tried).contains("2 of 3 ledger streams differ"), "{}", stderr(&tried));
+    let report: serde_json::Value = serde_json::from_slice(&tried.stdout).unwrap();
+    let differing = report["differing"].as_array().unwrap();
+    let streams: Vec<&str> = differing.iter().map(|difference| difference["aggregate_id"].as_str().unwrap()).collect();
+    assert_eq!(streams, ["large", "larger"]);
+    assert_eq!(differing[0]["first_diverging_version"], 2, "large first differs after its 2,000");
+    assert_eq!(differing[0]["differences"], serde_json::json!([{"path": "/value", "active": 2012, "candidate": 1012}]));
+    assert_eq!(differing[1]["first_diverging_version"], 1);
+    let table = cairn.run(&["plugin", "try", &component]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("/value: 2012 → 1012"), "{}", String::from_utf8_lossy(&table.stdout));
+    let limited: serde_json::Value = serde_json::from_slice(&cairn.run(&["plugin", "try", &component, "--json", "--limit", "1"]).stdout).unwrap();
+    assert_eq!(limited["streams_compared"], 1);
+    assert_eq!(json_lines(&cairn.run(&["log"])), log_before, "a shadow run writes nothing");
+    assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().all(|record| record["version"] == 1), "and registers nothing");
+}

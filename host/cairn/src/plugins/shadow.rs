@@ -1,0 +1,221 @@
+//! A shadow run (`cairn plugin try`): a candidate version run over history
+//! beside the active one, and the differences reported. It writes nothing:
+//! the candidate is compiled and loaded in this process only, and the
+//! store is only read.
+//!
+//! For an aggregate, every stream of its type (or the first `limit`) is
+//! folded with both versions from its first event (snapshots are the
+//! active version's, so they are not used). A stream whose final states
+//! differ, or that one version fails to fold, is folded again one event at
+//! a time to name the first event after which the two disagree.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::calls::fold;
+use super::{PluginHost, PluginHostError};
+use crate::event::{RecordedEvent, StreamId};
+use crate::json::JsonText;
+use crate::read::{ReadError, Reader};
+use crate::runtime::{AggregatePlugin, LoadedPlugin};
+use crate::store::StreamRange;
+
+/// Streams listed per page while walking an aggregate type.
+const STREAM_PAGE: usize = 1_000;
+
+#[derive(Debug, Serialize)]
+pub struct AggregateShadowReport {
+    pub aggregate_type: String,
+    pub active_version: u64,
+    pub streams_compared: u64,
+    pub events_folded: u64,
+    /// Streams where the two versions disagree, in stream order.
+    pub differing: Vec<StreamDifference>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StreamDifference {
+    pub aggregate_id: String,
+    /// The first stream version after which the states differ (or one
+    /// version failed); None when the difference is in the initial state.
+    pub first_diverging_version: Option<u64>,
+    pub first_diverging_event_type: Option<String>,
+    /// Where the final states differ, as JSON pointers with both values.
+    pub differences: Vec<ValueDifference>,
+    /// A version that failed to fold the stream, and why.
+    pub active_error: Option<String>,
+    pub candidate_error: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ValueDifference {
+    pub path: String,
+    pub active: Option<Value>,
+    pub candidate: Option<Value>,
+}
+
+impl PluginHost {
+    /// Compares `bytes`, an aggregate component (`candidate_name` in messages), with the active version of
+    /// `aggregate_type` (default: the candidate's own) over the stored
+    /// streams of that type (the first `limit`, or all). `progress` hears (streams compared, streams to compare). A
+    /// version failing on a stream is a difference, not an error; a store
+    /// or read failure is.
+    pub async fn shadow_aggregate(self: &Arc<Self>, candidate_name: &str, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<AggregateShadowReport, ReadError> {
+        let candidate = self.load_candidate(candidate_name, bytes).await?;
+        let aggregate_type = aggregate_type.map(str::to_owned).unwrap_or_else(|| candidate.info().aggregate_type.clone());
+        let (active, record) = self.aggregate(&aggregate_type).await?;
+        let streams = self.streams_to_compare(&aggregate_type, limit).await?;
+        let reader = Reader::live(self);
+        let mut report = AggregateShadowReport { aggregate_type: aggregate_type.clone(), active_version: record.version, streams_compared: 0, events_folded: 0, differing: Vec::new() };
+        for aggregate_id in &streams {
+            let stream = StreamId::new(&aggregate_type, aggregate_id);
+            let events = reader.stream(&stream, &StreamRange::default()).await?;
+            report.events_folded += events.len() as u64;
+            if let Some(difference) = compare_stream(&active, &candidate, aggregate_id, events).await {
+                report.differing.push(difference);
+            }
+            report.streams_compared += 1;
+            progress(report.streams_compared, streams.len() as u64);
+        }
+        Ok(report)
+    }
+
+    async fn load_candidate(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<AggregatePlugin>, PluginHostError> {
+        let (runtime, load_name) = (self.runtime().clone(), name.to_owned());
+        let loaded = crate::plugins::calls::run_blocking(move || {
+            let compiled = runtime.compile(&bytes)?;
+            runtime.load(&load_name, &compiled)
+        })
+        .await
+        .map_err(|source| PluginHostError::Refused { name: name.to_owned(), source })?;
+        match loaded {
+            LoadedPlugin::Aggregate(plugin) => Ok(plugin),
+            other => Err(PluginHostError::ShadowUnsupported { kind: other.kind().as_str().to_owned() }),
+        }
+    }
+
+    async fn streams_to_compare(&self, aggregate_type: &str, limit: Option<usize>) -> Result<Vec<String>, PluginHostError> {
+        let wanted = limit.unwrap_or(usize::MAX);
+        let mut streams = Vec::new();
+        let mut after = String::new();
+        while streams.len() < wanted {
+            let page = self.store().streams_of_type(aggregate_type, &after, STREAM_PAGE.min(wanted - streams.len())).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = last.clone();
+            streams.extend(page.into_iter().map(|(aggregate_id, _)| aggregate_id));
+        }
+        Ok(streams)
+    }
+}
+
+/// Folds one stream with both versions; the difference, if any.
+async fn compare_stream(active: &Arc<AggregatePlugin>, candidate: &Arc<AggregatePlugin>, aggregate_id: &str, events: Vec<RecordedEvent>) -> Option<StreamDifference> {
+    let events = Arc::new(events);
+    let (ours, theirs) = (fold(active, None, aggregate_id, events.clone()).await, fold(candidate, None, aggregate_id, events.clone()).await);
+    if let (Ok(ours), Ok(theirs)) = (&ours, &theirs) {
+        if parsed(ours) == parsed(theirs) {
+            return None;
+        }
+    }
+    let (first_diverging_version, first_diverging_event_type) = first_divergence(active, candidate, aggregate_id, &events).await;
+    let differences = match (&ours, &theirs) {
+        (Ok(ours), Ok(theirs)) => diff_values(&parsed(ours), &parsed(theirs)),
+        _ => Vec::new(),
+    };
+    Some(StreamDifference {
+        aggregate_id: aggregate_id.to_owned(),
+        first_diverging_version,
+        first_diverging_event_type,
+        differences,
+        active_error: ours.err().map(|error| error.to_string()),
+        candidate_error: theirs.err().map(|error| error.to_string()),
+    })
+}
+
+/// The first event after which the two versions' states differ, or one of
+/// them fails; (None, None) when they differ from the initial state on.
+async fn first_divergence(active: &Arc<AggregatePlugin>, candidate: &Arc<AggregatePlugin>, aggregate_id: &str, events: &Arc<Vec<RecordedEvent>>) -> (Option<u64>, Option<String>) {
+    let (mut ours, mut theirs) = (fold(active, None, aggregate_id, Arc::new(Vec::new())).await, fold(candidate, None, aggregate_id, Arc::new(Vec::new())).await);
+    if !same_outcome(&ours, &theirs) {
+        return (None, None);
+    }
+    for event in events.iter() {
+        let one = Arc::new(vec![event.clone()]);
+        ours = match ours {
+            Ok(state) => fold(active, Some(state), aggregate_id, one.clone()).await,
+            failed => failed,
+        };
+        theirs = match theirs {
+            Ok(state) => fold(candidate, Some(state), aggregate_id, one).await,
+            failed => failed,
+        };
+        if !same_outcome(&ours, &theirs) {
+            return (Some(event.stream_version), Some(event.event_type.clone()));
+        }
+    }
+    (None, None)
+}
+
+fn same_outcome<E>(ours: &Result<JsonText, E>, theirs: &Result<JsonText, E>) -> bool {
+    match (ours, theirs) {
+        (Ok(ours), Ok(theirs)) => parsed(ours) == parsed(theirs),
+        (Err(_), Err(_)) => true,
+        _ => false,
+    }
+}
+
+fn parsed(state: &JsonText) -> Value {
+    serde_json::from_str(state.as_str()).unwrap_or(Value::Null)
+}
+
+/// Where two JSON values differ, as JSON pointers (RFC 6901), objects
+/// compared key by key and arrays index by index.
+pub fn diff_values(active: &Value, candidate: &Value) -> Vec<ValueDifference> {
+    let mut differences = Vec::new();
+    diff_at(String::new(), Some(active), Some(candidate), &mut differences);
+    differences
+}
+
+fn diff_at(path: String, active: Option<&Value>, candidate: Option<&Value>, differences: &mut Vec<ValueDifference>) {
+    match (active, candidate) {
+        (Some(Value::Object(ours)), Some(Value::Object(theirs))) => {
+            let mut keys: Vec<&String> = ours.keys().chain(theirs.keys().filter(|key| !ours.contains_key(*key))).collect();
+            keys.sort();
+            for key in keys {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                diff_at(format!("{path}/{escaped}"), ours.get(key), theirs.get(key), differences);
+            }
+        }
+        (Some(Value::Array(ours)), Some(Value::Array(theirs))) => {
+            for index in 0..ours.len().max(theirs.len()) {
+                diff_at(format!("{path}/{index}"), ours.get(index), theirs.get(index), differences);
+            }
+        }
+        (ours, theirs) if ours != theirs => differences.push(ValueDifference { path, active: ours.cloned(), candidate: theirs.cloned() }),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{diff_values, ValueDifference};
+    use serde_json::json;
+
+    #[test]
+    fn a_diff_names_each_changed_added_and_removed_leaf_by_its_pointer() {
+        let active = json!({"balance": 5000, "owner": "Ann", "tags": ["a", "b"], "a/b": 1});
+        let candidate = json!({"balance": 1000, "owner": "Ann", "tags": ["a"], "closed": true, "a/b": 1});
+        assert_eq!(
+            diff_values(&active, &candidate),
+            vec![
+                ValueDifference { path: "/balance".into(), active: Some(json!(5000)), candidate: Some(json!(1000)) },
+                ValueDifference { path: "/closed".into(), active: None, candidate: Some(json!(true)) },
+                ValueDifference { path: "/tags/1".into(), active: Some(json!("b")), candidate: None },
+            ]
+        );
+        assert!(diff_values(&json!({"x": 1, "y": 2}), &json!({"y": 2, "x": 1})).is_empty(), "key order is no difference");
+        assert_eq!(diff_values(&json!(1), &json!("1"))[0].path, "", "a whole-value change has the empty pointer");
+    }
+}
