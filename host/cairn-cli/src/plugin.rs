@@ -33,6 +33,12 @@ pub struct AddArgs {
     /// The plugin's name [default: the aggregate type, the handler's name, or the file name for a migrator]
     #[arg(long)]
     name: Option<String>,
+    /// Shadow-run it over stored history first (as `plugin try`), and register it only if no stream would fold differently
+    #[arg(long)]
+    shadow: bool,
+    /// With --shadow: register it even when streams differ (the differences are still printed)
+    #[arg(long, requires = "shadow")]
+    accept_differences: bool,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +73,9 @@ async fn add(cli: &Cli, args: &AddArgs) -> anyhow::Result<()> {
         .map_err(|error| UsageError(format!("cannot read {}: {error}", args.file.display())))?;
     let file_stem = args.file.file_stem().map(|stem| stem.to_string_lossy().to_lowercase());
     let plugins = cli.open_plugins(false).await?;
+    if args.shadow {
+        super::plugin_try::check_before_adding(&plugins, &args.file, &bytes, args.accept_differences).await?;
+    }
     let added = plugins
         .add(PluginSource { bytes, requested_name: args.name.clone(), file_stem })
         .await

@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::exit::UsageError;
 use super::Cli;
-use cairn::plugins::{AggregateShadowReport, StreamDifference};
+use cairn::plugins::{AggregateShadowReport, PluginHost, PluginHostError, StreamDifference};
+use cairn::read::ReadError;
 
 /// Differing streams the table shows; `--json` lists them all.
 const SHOWN: usize = 50;
@@ -31,15 +32,7 @@ pub struct TryArgs {
 pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file).map_err(|error| UsageError(format!("cannot read {}: {error}", args.file.display())))?;
     let plugins = cli.open_plugins(false).await?;
-    let bar = super::replay::progress_bar(args.json);
-    bar.set_prefix("streams");
-    let progress = |done: u64, total: u64| {
-        bar.set_length(total);
-        bar.set_position(done);
-    };
-    let candidate_name = args.file.file_name().map_or_else(|| "candidate".to_owned(), |name| name.to_string_lossy().into_owned());
-    let report = plugins.shadow_aggregate(&candidate_name, bytes, args.aggregate_type.as_deref(), args.limit, &progress).await?;
-    bar.finish_and_clear();
+    let report = shadow_run(&plugins, &args.file, bytes, args.aggregate_type.as_deref(), args.limit, args.json).await?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -56,6 +49,46 @@ pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `plugin add --shadow`: the shadow run, printed, before anything is
+/// stored. Differences refuse the addition unless `accept_differences`; a
+/// first version has nothing to differ from.
+pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &std::path::Path, bytes: &[u8], accept_differences: bool) -> anyhow::Result<()> {
+    let report = match shadow_run(plugins, file, bytes.to_vec(), None, None, false).await {
+        Ok(report) => report,
+        Err(ReadError::Plugins(PluginHostError::UnknownAggregateType { aggregate_type, .. })) => {
+            println!("no active version serves {aggregate_type}, so the shadow run has nothing to compare");
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    print_report(&report);
+    if !report.differing.is_empty() && !accept_differences {
+        return Err(UsageError(format!(
+            "refused: {} of {} {} streams would fold differently than with the active version {}; nothing was registered. Fix the plugin, or pass --accept-differences to register it anyway",
+            report.differing.len(),
+            report.streams_compared,
+            report.aggregate_type,
+            report.active_version
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The shadow run of `file`, with a progress bar on standard error unless `quiet`.
+async fn shadow_run(plugins: &std::sync::Arc<PluginHost>, file: &std::path::Path, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, quiet: bool) -> Result<AggregateShadowReport, ReadError> {
+    let candidate_name = file.file_name().map_or_else(|| "candidate".to_owned(), |name| name.to_string_lossy().into_owned());
+    let bar = super::replay::progress_bar(quiet);
+    bar.set_prefix("streams");
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let report = plugins.shadow_aggregate(&candidate_name, bytes, aggregate_type, limit, &progress).await;
+    bar.finish_and_clear();
+    report
 }
 
 fn print_report(report: &AggregateShadowReport) {

@@ -116,7 +116,10 @@ fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_different
     assert_exit(&cairn.run(&["plugin", "new", "--lang", "rust", "--kind", "aggregate", "ledger", &project_text]), 0);
     assert_exit(&run_in_project(&cairn, &["plugin", "build", &project_text]), 0);
     let component = format!("{project_text}/ledger.wasm");
-    assert_exit(&cairn.run(&["plugin", "add", &component]), 0);
+    // A first version has nothing to be compared with.
+    let first = cairn.run(&["plugin", "add", "--shadow", &component]);
+    assert_exit(&first, 0);
+    assert!(String::from_utf8_lossy(&first.stdout).contains("nothing to compare"), "{}", String::from_utf8_lossy(&first.stdout));
     for (stream, amounts) in [("small", &[5, 900][..]), ("large", &[5, 2_000, 7]), ("larger", &[1_500])] {
         for amount in amounts {
             assert_exit(&cairn.run(&["exec", "ledger", stream, "Add", &format!(r#"{{"amount":{amount}}}"#)]), 0);
@@ -148,4 +151,14 @@ fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_different
     assert_eq!(limited["streams_compared"], 1);
     assert_eq!(json_lines(&cairn.run(&["log"])), log_before, "a shadow run writes nothing");
     assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().all(|record| record["version"] == 1), "and registers nothing");
+
+    // `plugin add --shadow` runs the same check and refuses the change...
+    let refused = cairn.run(&["plugin", "add", "--shadow", &component]);
+    assert_exit(&refused, 2);
+    assert!(stderr(&refused).contains("refused: 2 of 3 ledger streams would fold differently"), "{}", stderr(&refused));
+    assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().all(|record| record["version"] == 1), "nothing was registered");
+    assert_exit(&cairn.run(&["plugin", "add", "--accept-differences", &component]), 2);
+    // ...unless the differences are accepted.
+    assert_exit(&cairn.run(&["plugin", "add", "--shadow", "--accept-differences", &component]), 0);
+    assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().any(|record| record["version"] == 2 && record["active"] == true));
 }
