@@ -15,6 +15,7 @@ mod exit;
 mod migrate;
 mod output;
 mod plugin;
+mod plugin_dev;
 mod plugin_project;
 mod plugin_try;
 mod project;
@@ -132,6 +133,8 @@ enum Command {
     /// Add, list and remove plugins in the store's registry
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Test, build and add a plugin project, again on every save (the author's loop)
+    Dev(plugin_dev::DevArgs),
     /// Run a command through its aggregate plugin and append the events it decides
     Exec(exec::ExecArgs),
     /// Print an aggregate's state, now or at a version or instant, folded through its plugin
@@ -239,6 +242,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Log(args) => read::run_log(&cli, args).await,
         Command::Stats(args) => read::run_stats(&cli, args).await,
         Command::Plugin(command) => plugin::run(&cli, command).await,
+        Command::Dev(args) => plugin_dev::run(&cli, args).await,
         Command::Exec(args) => exec::run_exec(&cli, args).await,
         Command::State(args) => exec::run_state(&cli, args).await,
         Command::Snapshot(command) => snapshot::run(&cli, command).await,

@@ -136,13 +136,23 @@ pub fn test(args: &ProjectArgs) -> anyhow::Result<()> {
 }
 
 fn run_script(directory: &Path, script: &str) -> anyhow::Result<()> {
+    let mut command = script_command(directory, script)?;
+    let status = command.status().with_context(|| format!("cannot run {}", directory.join(script).display()))?;
+    if !status.success() {
+        anyhow::bail!("{} failed ({status}); its output above says why", directory.join(script).display());
+    }
+    Ok(())
+}
+
+/// The project's `build` or `test` script, ready to run with the pinned
+/// toolchains; a usage error when `directory` is no plugin project.
+pub fn script_command(directory: &Path, script: &str) -> Result<std::process::Command, UsageError> {
     let path = directory.join(script);
     if !path.is_file() {
         return Err(UsageError(format!(
             "{} has no `{script}` script, so it is not a plugin project; create one with `cairn plugin new --lang rust --kind aggregate NAME`",
             directory.display()
-        ))
-        .into());
+        )));
     }
     let mut command = std::process::Command::new(&path);
     for (variable, tool) in pinned_tools() {
@@ -150,11 +160,7 @@ fn run_script(directory: &Path, script: &str) -> anyhow::Result<()> {
             command.env(variable, tool);
         }
     }
-    let status = command.status().with_context(|| format!("cannot run {}", path.display()))?;
-    if !status.success() {
-        anyhow::bail!("{} failed ({status}); its output above says why", path.display());
-    }
-    Ok(())
+    Ok(command)
 }
 
 /// The pinned Python and JavaScript toolchains that `plugins/build-polyglot`

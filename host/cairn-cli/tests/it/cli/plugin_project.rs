@@ -162,3 +162,44 @@ fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_different
     assert_exit(&cairn.run(&["plugin", "add", "--shadow", "--accept-differences", &component]), 0);
     assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().any(|record| record["version"] == 2 && record["active"] == true));
 }
+
+/// `cairn dev`: one line per cycle; a save rebuilds and registers the new
+/// version, and a save whose tests fail registers nothing.
+#[test]
+fn cairn_dev_registers_each_saved_version_whose_tests_pass() {
+    use std::io::BufRead;
+    let cairn = Cairn::with_sqlite();
+    let project = cairn.directory().join("ledger");
+    let project_text = project.to_string_lossy().into_owned();
+    assert_exit(&cairn.run(&["plugin", "new", "--lang", "rust", "--kind", "aggregate", "ledger", &project_text]), 0);
+    let mut child = cairn
+        .command()
+        .args(["dev", &project_text, "--cycles", "3"])
+        .env("CARGO_TARGET_DIR", shared_target())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (sender, cycles) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let next_cycle = || cycles.recv_timeout(std::time::Duration::from_secs(300)).expect("cairn dev reports every cycle");
+    let first = next_cycle();
+    assert!(first.starts_with("cycle 1: tests passed") && first.ends_with("registered ledger version 1"), "{first}");
+
+    let source = project.join("src/lib.rs");
+    let original = std::fs::read_to_string(&source).unwrap();
+    std::fs::write(&source, original.replace("then_rejected(\"the amount must be positive\")", "then_rejected(\"a message the plugin never gives\")")).unwrap();
+    let second = next_cycle();
+    assert!(second.starts_with("cycle 2: tests failed, nothing registered: "), "{second}");
+
+    std::fs::write(&source, original.replace("state.value += amount", "state.value += amount.min(1_000)")).unwrap();
+    let third = next_cycle();
+    assert!(third.ends_with("registered ledger version 2"), "{third}");
+    assert!(child.wait().unwrap().success());
+    assert_exit(&cairn.run(&["exec", "ledger", "l-1", "Add", r#"{"amount":5000}"#]), 0);
+    assert_eq!(json_lines(&cairn.run(&["state", "ledger", "l-1"]))[0]["value"], 1000, "the saved version answers");
+}
