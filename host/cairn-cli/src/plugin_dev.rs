@@ -93,8 +93,17 @@ fn run_step(directory: &Path, script: &str) -> Result<(), String> {
     }
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|line| !line.is_empty()).collect();
-    let first = lines.iter().find(|line| line.contains("error") || line.contains("FAILED") || line.contains("panicked") || line.contains("AssertionError")).or(lines.last()).copied().unwrap_or("no output");
-    Err(format!("{first} (`cairn plugin {script} {}` shows all)", directory.display()))
+    Err(format!("{} (`cairn plugin {script} {}` shows all)", first_error(&lines), directory.display()))
+}
+
+/// The most telling line of a failed step: a Rust panic with its message
+/// (the line after), else the first error or failure line, else the last.
+fn first_error(lines: &[&str]) -> String {
+    if let Some(index) = lines.iter().position(|line| line.contains("panicked at")) {
+        return lines[index..].iter().take(2).copied().collect::<Vec<_>>().join(" ");
+    }
+    let telling = |line: &&&str| ["error", "Error", "FAILED", "failed", "not ok"].iter().any(|word| line.contains(word));
+    lines.iter().find(telling).or(lines.last()).map_or_else(|| "no output".to_owned(), |line| (*line).to_owned())
 }
 
 /// The `.wasm` the build wrote: the newest one modified since it started.
