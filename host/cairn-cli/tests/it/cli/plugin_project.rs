@@ -163,12 +163,15 @@ fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_different
     assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().any(|record| record["version"] == 2 && record["active"] == true));
 }
 
-/// `cairn dev`: one line per cycle; a save rebuilds and registers the new
-/// version, and a save whose tests fail registers nothing.
+/// `cairn dev` beside a running `cairn serve`: one line per cycle; a save
+/// rebuilds and registers the new version, which the server then uses, and
+/// a save whose tests fail registers nothing. (How soon the server swaps is
+/// the registry refresh's business, measured by `cairn bench plugins`.)
 #[test]
-fn cairn_dev_registers_each_saved_version_whose_tests_pass() {
+fn cairn_dev_registers_each_saved_version_whose_tests_pass_and_serve_swaps_it_in() {
     use std::io::BufRead;
     let cairn = Cairn::with_sqlite();
+    let server = super::serve::Server::start(&cairn, &[]);
     let project = cairn.directory().join("ledger");
     let project_text = project.to_string_lossy().into_owned();
     assert_exit(&cairn.run(&["plugin", "new", "--lang", "rust", "--kind", "aggregate", "ledger", &project_text]), 0);
@@ -200,6 +203,15 @@ fn cairn_dev_registers_each_saved_version_whose_tests_pass() {
     let third = next_cycle();
     assert!(third.ends_with("registered ledger version 2"), "{third}");
     assert!(child.wait().unwrap().success());
+    let registered = std::time::Instant::now();
+    loop {
+        let (status, answer) = super::serve::post(&server, "/commands/ledger/h-1", serde_json::json!({"command_type": "Add", "payload": {"amount": 1}}));
+        assert_eq!(status, 200, "{answer}");
+        if answer["plugin_version"] == 2 {
+            break;
+        }
+        assert!(registered.elapsed() < std::time::Duration::from_secs(60), "the server never used version 2: {answer}");
+    }
     assert_exit(&cairn.run(&["exec", "ledger", "l-1", "Add", r#"{"amount":5000}"#]), 0);
     assert_eq!(json_lines(&cairn.run(&["state", "ledger", "l-1"]))[0]["value"], 1000, "the saved version answers");
 }
