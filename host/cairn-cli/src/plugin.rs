@@ -74,7 +74,7 @@ async fn add(cli: &Cli, args: &AddArgs) -> anyhow::Result<()> {
     let file_stem = args.file.file_stem().map(|stem| stem.to_string_lossy().to_lowercase());
     let plugins = cli.open_plugins(false).await?;
     if args.shadow {
-        super::plugin_try::check_before_adding(&plugins, &args.file, &bytes, args.accept_differences).await?;
+        super::plugin_try::check_before_adding(&plugins, &args.file, args.name.as_deref(), &bytes, args.accept_differences).await?;
     }
     let added = plugins
         .add(PluginSource { bytes, requested_name: args.name.clone(), file_stem })

@@ -1,27 +1,30 @@
 //! `cairn plugin try FILE`: a shadow run of a candidate version beside the
-//! active one over stored history (`PluginHost::shadow_aggregate`), with a
+//! active plugins over stored history (`PluginHost::shadow`), with a
 //! summary table or `--json`; exit 0 when nothing differs, 1 otherwise.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::exit::UsageError;
 use super::Cli;
-use cairn::plugins::{AggregateShadowReport, PluginHost, PluginHostError, StreamDifference};
+use cairn::plugins::{AggregateShadowReport, MigratorShadowReport, PluginHost, PluginHostError, ShadowReport, StreamDifference};
 use cairn::read::ReadError;
 
-/// Differing streams the table shows; `--json` lists them all.
+/// Differing streams or events the table shows; `--json` lists them all.
 const SHOWN: usize = 50;
 
 #[derive(Debug, Args)]
 pub struct TryArgs {
-    /// The candidate component (an aggregate, for now)
+    /// The candidate component: an aggregate or a migrator
     file: PathBuf,
-    /// The aggregate type whose streams and active plugin to compare with [default: the candidate's]
+    /// An aggregate: the aggregate type whose streams and active plugin to compare with [default: the candidate's]
     #[arg(long = "type")]
     aggregate_type: Option<String>,
-    /// Compare the first N streams only [default: every stream]
+    /// A migrator: the name of the active migrator it would replace [default: the file name, as `plugin add` names it]
+    #[arg(long)]
+    name: Option<String>,
+    /// Compare the first N streams (aggregates) or events (migrators) only [default: all]
     #[arg(long)]
     limit: Option<usize>,
     /// The report as one JSON object instead of a table
@@ -32,21 +35,15 @@ pub struct TryArgs {
 pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file).map_err(|error| UsageError(format!("cannot read {}: {error}", args.file.display())))?;
     let plugins = cli.open_plugins(false).await?;
-    let report = shadow_run(&plugins, &args.file, bytes, args.aggregate_type.as_deref(), args.limit, args.json).await?;
+    let name = candidate_name(&args.file, args.name.as_deref());
+    let report = shadow_run(&plugins, &name, bytes, args.aggregate_type.as_deref(), args.limit, args.json).await?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_report(&report);
     }
-    if !report.differing.is_empty() {
-        anyhow::bail!(
-            "{} of {} {} streams differ between the active version {} and {}; nothing was written",
-            report.differing.len(),
-            report.streams_compared,
-            report.aggregate_type,
-            report.active_version,
-            args.file.display()
-        );
+    if report.differing() > 0 {
+        anyhow::bail!("{}; nothing was written", summary(&report, &args.file.display().to_string()));
     }
     Ok(())
 }
@@ -54,8 +51,9 @@ pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
 /// `plugin add --shadow`: the shadow run, printed, before anything is
 /// stored. Differences refuse the addition unless `accept_differences`; a
 /// first version has nothing to differ from.
-pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &std::path::Path, bytes: &[u8], accept_differences: bool) -> anyhow::Result<()> {
-    let report = match shadow_run(plugins, file, bytes.to_vec(), None, None, false).await {
+pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &Path, requested_name: Option<&str>, bytes: &[u8], accept_differences: bool) -> anyhow::Result<()> {
+    let name = candidate_name(file, requested_name);
+    let report = match shadow_run(plugins, &name, bytes.to_vec(), None, None, false).await {
         Ok(report) => report,
         Err(ReadError::Plugins(PluginHostError::UnknownAggregateType { aggregate_type, .. })) => {
             println!("no active version serves {aggregate_type}, so the shadow run has nothing to compare");
@@ -64,34 +62,95 @@ pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &st
         Err(error) => return Err(error.into()),
     };
     print_report(&report);
-    if !report.differing.is_empty() && !accept_differences {
+    if report.differing() > 0 && !accept_differences {
         return Err(UsageError(format!(
-            "refused: {} of {} {} streams would fold differently than with the active version {}; nothing was registered. Fix the plugin, or pass --accept-differences to register it anyway",
-            report.differing.len(),
-            report.streams_compared,
-            report.aggregate_type,
-            report.active_version
+            "refused: {}; nothing was registered. Fix the plugin, or pass --accept-differences to register it anyway",
+            summary(&report, "this version")
         ))
         .into());
     }
     Ok(())
 }
 
-/// The shadow run of `file`, with a progress bar on standard error unless `quiet`.
-async fn shadow_run(plugins: &std::sync::Arc<PluginHost>, file: &std::path::Path, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, quiet: bool) -> Result<AggregateShadowReport, ReadError> {
-    let candidate_name = file.file_name().map_or_else(|| "candidate".to_owned(), |name| name.to_string_lossy().into_owned());
+/// The candidate's name: as given, else its file's stem, lower-cased, as
+/// `plugin add` names a migrator.
+fn candidate_name(file: &Path, requested: Option<&str>) -> String {
+    requested.map(str::to_owned).unwrap_or_else(|| file.file_stem().map_or_else(|| "candidate".to_owned(), |stem| stem.to_string_lossy().to_lowercase()))
+}
+
+/// One sentence: how much differs, and against what.
+fn summary(report: &ShadowReport, candidate: &str) -> String {
+    match report {
+        ShadowReport::Aggregate(report) => format!(
+            "{} of {} {} streams would fold differently with {candidate} than with the active version {}",
+            report.differing.len(),
+            report.streams_compared,
+            report.aggregate_type,
+            report.active_version
+        ),
+        ShadowReport::Migrator(report) => format!(
+            "{} of {} stored events would upcast differently with {candidate} in place of {}",
+            report.differing.len(),
+            report.events_compared,
+            report.replaces_version.map_or_else(|| format!("no migrator {}", report.migrator), |version| format!("{} version {version}", report.migrator))
+        ),
+    }
+}
+
+/// The shadow run, with a progress bar on standard error unless `quiet`.
+async fn shadow_run(plugins: &std::sync::Arc<PluginHost>, name: &str, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, quiet: bool) -> Result<ShadowReport, ReadError> {
     let bar = super::replay::progress_bar(quiet);
-    bar.set_prefix("streams");
+    bar.set_prefix("compared");
     let progress = |done: u64, total: u64| {
-        bar.set_length(total);
+        bar.set_length(total.max(done));
         bar.set_position(done);
     };
-    let report = plugins.shadow_aggregate(&candidate_name, bytes, aggregate_type, limit, &progress).await;
+    let report = plugins.shadow(name, bytes, aggregate_type, limit, &progress).await;
     bar.finish_and_clear();
     report
 }
 
-fn print_report(report: &AggregateShadowReport) {
+fn print_report(report: &ShadowReport) {
+    match report {
+        ShadowReport::Aggregate(report) => print_aggregate_report(report),
+        ShadowReport::Migrator(report) => print_migrator_report(report),
+    }
+}
+
+fn print_migrator_report(report: &MigratorShadowReport) {
+    let replaced = report.replaces_version.map_or_else(|| "no active version".to_owned(), |version| format!("the active version {version}"));
+    println!("compared {} stored events of {} with {replaced} of {}: {} differ", report.events_compared, report.event_types.join(", "), report.migrator, report.differing.len());
+    if report.differing.is_empty() {
+        return;
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["event", "stream", "upcast (active → candidate)", "differences"]);
+    for difference in report.differing.iter().take(SHOWN) {
+        let mut lines: Vec<String> = Vec::new();
+        for (who, error) in [("active", &difference.active_error), ("candidate", &difference.candidate_error)] {
+            if let Some(error) = error {
+                lines.push(format!("the {who} chains fail: {error}"));
+            }
+        }
+        lines.extend(difference.differences.iter().take(5).map(|change| format!("{}: {} → {}", if change.path.is_empty() { "(the payload)" } else { &change.path }, shown(&change.active), shown(&change.candidate))));
+        table.add_row([
+            format!("{} ({} {})", difference.event_id, difference.event_type, difference.stored_schema_version),
+            format!("{}/{} @{}", difference.aggregate_type, difference.aggregate_id, difference.stream_version),
+            format!("{} → {}", difference.active_schema_version, difference.candidate_schema_version),
+            lines.join("\n"),
+        ]);
+    }
+    println!("{table}");
+    if report.differing.len() > SHOWN {
+        println!("… and {} more; --json lists every one", report.differing.len() - SHOWN);
+    }
+}
+
+fn shown(value: &Option<serde_json::Value>) -> String {
+    value.as_ref().map_or("(absent)".to_owned(), |value| value.to_string())
+}
+
+fn print_aggregate_report(report: &AggregateShadowReport) {
     println!(
         "compared {} {} streams ({} events) with the active version {}: {} differ",
         report.streams_compared,
@@ -128,10 +187,9 @@ fn describe(difference: &StreamDifference) -> String {
             lines.push(format!("the {who} version fails: {error}"));
         }
     }
-    let show = |value: &Option<serde_json::Value>| value.as_ref().map_or("(absent)".to_owned(), |value| value.to_string());
     for change in difference.differences.iter().take(5) {
         let path = if change.path.is_empty() { "(the whole state)" } else { change.path.as_str() };
-        lines.push(format!("{path}: {} → {}", show(&change.active), show(&change.candidate)));
+        lines.push(format!("{path}: {} → {}", shown(&change.active), shown(&change.candidate)));
     }
     if difference.differences.len() > 5 {
         lines.push(format!("… {} more", difference.differences.len() - 5));

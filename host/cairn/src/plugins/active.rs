@@ -192,6 +192,25 @@ impl PluginHost {
         }
     }
 
+    /// The active migrators, loaded, with their names and versions.
+    pub async fn active_migrators(&self) -> Result<Vec<(String, u64, Arc<crate::runtime::MigratorPlugin>)>, PluginHostError> {
+        let active = self.snapshot();
+        let migrators: Vec<&Arc<ActiveEntry>> = active.values().filter(|entry| entry.kind() == Some(PluginKind::Migrator)).collect();
+        self.load_migrators(&migrators).await
+    }
+
+    async fn load_migrators(&self, migrators: &[&Arc<ActiveEntry>]) -> Result<Vec<(String, u64, Arc<crate::runtime::MigratorPlugin>)>, PluginHostError> {
+        let mut plugins = Vec::with_capacity(migrators.len());
+        for entry in migrators {
+            match self.load(entry).await {
+                Ok(LoadedPlugin::Migrator(plugin)) => plugins.push((entry.record.name.clone(), entry.record.version, plugin)),
+                Ok(_) => return Err(self.unloadable(entry, "the registry calls it a migrator but it is not one".to_owned())),
+                Err(reason) => return Err(self.unloadable(entry, reason)),
+            }
+        }
+        Ok(plugins)
+    }
+
     /// The upcasting chains of the active migrators. A reader keeps the
     /// `Arc` for its whole read, so a swap applies to reads that start after it.
     pub async fn migration_chains(&self) -> Result<Arc<MigrationChains>, PluginHostError> {
@@ -211,14 +230,7 @@ impl PluginHost {
                 return Ok(chains.clone());
             }
         }
-        let mut plugins = Vec::with_capacity(migrators.len());
-        for entry in &migrators {
-            match self.load(entry).await {
-                Ok(LoadedPlugin::Migrator(plugin)) => plugins.push(plugin),
-                Ok(_) => return Err(self.unloadable(entry, "the registry calls it a migrator but it is not one".to_owned())),
-                Err(reason) => return Err(self.unloadable(entry, reason)),
-            }
-        }
+        let plugins = self.load_migrators(&migrators).await?.into_iter().map(|(_, _, plugin)| plugin).collect();
         let chains = Arc::new(MigrationChains::build(plugins).map_err(PluginHostError::ConflictingMigrators)?);
         if !key.is_empty() {
             tracing::info!(migrators = ?key, "migration chains built");

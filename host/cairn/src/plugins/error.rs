@@ -44,7 +44,7 @@ pub enum PluginHostError {
     #[error("removing it would make an older version of {name} active again, which is refused ({reason}); remove every version of {name}, or add a fixed version first")]
     RemovalRefused { name: String, reason: String },
 
-    #[error("this file is a {kind}; `plugin try` compares aggregates so far (migrators and handlers are planned), so check a {kind} with `cairn migrate dry-run` or a replay into a throwaway store")]
+    #[error("this file is a {kind}; shadow runs compare aggregates and migrators so far (handlers are planned), so check a {kind} with a replay into a throwaway store")]
     ShadowUnsupported { kind: String },
 
     #[error(transparent)]

@@ -18,10 +18,12 @@ mod error;
 mod name;
 mod rules;
 mod shadow;
+mod shadow_migrator;
 
 pub use active::{PluginHost, PluginStatus, DEFAULT_REFRESH_INTERVAL};
 pub use add::{AddedPlugin, PluginSource};
 pub use description::{DescribedInfo, Description};
 pub use error::PluginHostError;
 pub use name::validate_plugin_name;
-pub use shadow::{diff_values, AggregateShadowReport, StreamDifference, ValueDifference};
+pub use shadow::{diff_values, AggregateShadowReport, ShadowReport, StreamDifference, ValueDifference};
+pub use shadow_migrator::{EventDifference, MigratorShadowReport};

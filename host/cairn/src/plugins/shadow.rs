@@ -3,7 +3,7 @@
 //! the candidate is compiled and loaded in this process only, and the
 //! store is only read.
 //!
-//! For an aggregate, every stream of its type (or the first `limit`) is
+//! For an aggregate (a migrator's half is `shadow_migrator.rs`), every stream of its type (or the first `limit`) is
 //! folded with both versions from its first event (snapshots are the
 //! active version's, so they are not used). A stream whose final states
 //! differ, or that one version fails to fold, is folded again one event at
@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::calls::fold;
+use super::shadow_migrator::MigratorShadowReport;
 use super::{PluginHost, PluginHostError};
 use crate::event::{RecordedEvent, StreamId};
 use crate::json::JsonText;
@@ -56,14 +57,42 @@ pub struct ValueDifference {
     pub candidate: Option<Value>,
 }
 
+/// What a shadow run found, by the candidate's kind.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ShadowReport {
+    Aggregate(AggregateShadowReport),
+    Migrator(MigratorShadowReport),
+}
+
+impl ShadowReport {
+    /// How many streams (aggregates) or events (migrators) differ.
+    pub fn differing(&self) -> usize {
+        match self {
+            ShadowReport::Aggregate(report) => report.differing.len(),
+            ShadowReport::Migrator(report) => report.differing.len(),
+        }
+    }
+}
+
 impl PluginHost {
-    /// Compares `bytes`, an aggregate component (`candidate_name` in messages), with the active version of
-    /// `aggregate_type` (default: the candidate's own) over the stored
-    /// streams of that type (the first `limit`, or all). `progress` hears (streams compared, streams to compare). A
-    /// version failing on a stream is a difference, not an error; a store
-    /// or read failure is.
-    pub async fn shadow_aggregate(self: &Arc<Self>, candidate_name: &str, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<AggregateShadowReport, ReadError> {
-        let candidate = self.load_candidate(candidate_name, bytes).await?;
+    /// Runs `bytes`, a candidate component named `name` (a migrator's
+    /// registry name; for others only a label in messages), over stored
+    /// history beside the active plugins: an aggregate against the active
+    /// version of `aggregate_type` (default: its own), a migrator in place
+    /// of the active one of its name. `limit` bounds the streams or events
+    /// compared; `progress` hears (done, total when known, else 0). A
+    /// version failing on some history is a difference, not an error; a
+    /// store or read failure is.
+    pub async fn shadow(self: &Arc<Self>, name: &str, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<ShadowReport, ReadError> {
+        match self.load_candidate(name, bytes).await? {
+            LoadedPlugin::Aggregate(candidate) => Ok(ShadowReport::Aggregate(self.shadow_aggregate(candidate, aggregate_type, limit, progress).await?)),
+            LoadedPlugin::Migrator(candidate) => Ok(ShadowReport::Migrator(self.shadow_migrator(name, candidate, limit, progress).await?)),
+            other => Err(PluginHostError::ShadowUnsupported { kind: other.kind().as_str().to_owned() }.into()),
+        }
+    }
+
+    async fn shadow_aggregate(self: &Arc<Self>, candidate: Arc<AggregatePlugin>, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<AggregateShadowReport, ReadError> {
         let aggregate_type = aggregate_type.map(str::to_owned).unwrap_or_else(|| candidate.info().aggregate_type.clone());
         let (active, record) = self.aggregate(&aggregate_type).await?;
         let streams = self.streams_to_compare(&aggregate_type, limit).await?;
@@ -82,18 +111,14 @@ impl PluginHost {
         Ok(report)
     }
 
-    async fn load_candidate(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<AggregatePlugin>, PluginHostError> {
+    async fn load_candidate(&self, name: &str, bytes: Vec<u8>) -> Result<LoadedPlugin, PluginHostError> {
         let (runtime, load_name) = (self.runtime().clone(), name.to_owned());
-        let loaded = crate::plugins::calls::run_blocking(move || {
+        crate::plugins::calls::run_blocking(move || {
             let compiled = runtime.compile(&bytes)?;
             runtime.load(&load_name, &compiled)
         })
         .await
-        .map_err(|source| PluginHostError::Refused { name: name.to_owned(), source })?;
-        match loaded {
-            LoadedPlugin::Aggregate(plugin) => Ok(plugin),
-            other => Err(PluginHostError::ShadowUnsupported { kind: other.kind().as_str().to_owned() }),
-        }
+        .map_err(|source| PluginHostError::Refused { name: name.to_owned(), source })
     }
 
     async fn streams_to_compare(&self, aggregate_type: &str, limit: Option<usize>) -> Result<Vec<String>, PluginHostError> {

@@ -137,7 +137,7 @@ fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_different
     let log_before = json_lines(&cairn.run(&["log"]));
     let tried = cairn.run(&["plugin", "try", &component, "--json"]);
     assert_exit(&tried, 1);
-    assert!(stderr(&tried).contains("2 of 3 ledger streams differ"), "{}", stderr(&tried));
+    assert!(stderr(&tried).contains("2 of 3 ledger streams would fold differently"), "{}", stderr(&tried));
     let report: serde_json::Value = serde_json::from_slice(&tried.stdout).unwrap();
     let differing = report["differing"].as_array().unwrap();
     let streams: Vec<&str> = differing.iter().map(|difference| difference["aggregate_id"].as_str().unwrap()).collect();
@@ -214,4 +214,49 @@ fn cairn_dev_registers_each_saved_version_whose_tests_pass_and_serve_swaps_it_in
     }
     assert_exit(&cairn.run(&["exec", "ledger", "l-1", "Add", r#"{"amount":5000}"#]), 0);
     assert_eq!(json_lines(&cairn.run(&["state", "ledger", "l-1"]))[0]["value"], 1000, "the saved version answers");
+}
+
+/// A migrator changed to fail on one stored event: the shadow run names
+/// that event, and `plugin add --shadow` refuses the change.
+#[test]
+fn plugin_try_names_the_stored_event_a_changed_migrator_fails_on_and_add_shadow_refuses_it() {
+    let cairn = Cairn::with_sqlite();
+    let events = cairn.directory().join("events.jsonl");
+    let lines: Vec<String> = [1, 13, 2].iter().map(|amount| format!(r#"{{"aggregate_type":"counter","aggregate_id":"c-1","event_type":"Added","payload":{{"amount":{amount}}}}}"#)).collect();
+    std::fs::write(&events, lines.join("\n") + "\n").unwrap();
+    assert_exit(&cairn.run(&["append", "--file", &events.to_string_lossy()]), 0);
+    let unlucky = json_lines(&cairn.run(&["log", "--raw"])).into_iter().find(|event| event["payload"]["amount"] == 13).unwrap()["id"].as_str().unwrap().to_owned();
+
+    let project = cairn.directory().join("units");
+    let project_text = project.to_string_lossy().into_owned();
+    assert_exit(&cairn.run(&["plugin", "new", "--lang", "rust", "--kind", "migrator", "units", &project_text]), 0);
+    assert_exit(&run_in_project(&cairn, &["plugin", "build", &project_text]), 0);
+    let component = format!("{project_text}/units.wasm");
+    assert_exit(&cairn.run(&["plugin", "add", &component]), 0);
+    let clean = cairn.run(&["plugin", "try", &component]);
+    assert_exit(&clean, 0);
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("compared 3 stored events of Added with the active version 1 of units: 0 differ"), "{}", String::from_utf8_lossy(&clean.stdout));
+
+    let source = project.join("src/lib.rs");
+    let failing = std::fs::read_to_string(&source).unwrap().replace(
+        "let mut payload = event.body;",
+        "let mut payload = event.body;\n        if payload[\"amount\"] == 13 {\n            return Err(PluginError::invalid(\"thirteen is unlucky\"));\n        }",
+    );
+    std::fs::write(&source, failing).unwrap();
+    assert_exit(&run_in_project(&cairn, &["plugin", "build", &project_text]), 0);
+    let tried = cairn.run(&["plugin", "try", &component, "--json"]);
+    assert_exit(&tried, 1);
+    assert!(stderr(&tried).contains("1 of 3 stored events would upcast differently"), "{}", stderr(&tried));
+    let report: serde_json::Value = serde_json::from_slice(&tried.stdout).unwrap();
+    assert_eq!(report["kind"], "migrator");
+    let differing = report["differing"].as_array().unwrap();
+    assert_eq!(differing.len(), 1, "{report}");
+    assert_eq!(differing[0]["event_id"], unlucky.as_str(), "the shadow run names the event");
+    assert!(differing[0]["candidate_error"].as_str().unwrap().contains("thirteen is unlucky"), "{report}");
+    assert_eq!(differing[0]["active_error"], serde_json::Value::Null);
+
+    let refused = cairn.run(&["plugin", "add", "--shadow", &component]);
+    assert_exit(&refused, 2);
+    assert!(stderr(&refused).contains("refused: 1 of 3 stored events would upcast differently"), "{}", stderr(&refused));
+    assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().all(|record| record["version"] == 1), "nothing was registered");
 }
