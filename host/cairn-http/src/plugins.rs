@@ -27,6 +27,12 @@ pub struct UploadQuery {
     /// aggregate type and a handler after its own name. A migrator needs one.
     #[param(value_type = Option<PluginName>)]
     name: Option<String>,
+    /// Shadow-run the component over stored history first (as `cairn plugin
+    /// try`) and register it only if nothing differs; the report is in the
+    /// answer's `shadow`.
+    shadow: Option<bool>,
+    /// With `shadow`: register it even when something differs.
+    accept_differences: Option<bool>,
 }
 
 fn record_json(record: &cairn::store::PluginVersionRecord) -> Value {
@@ -43,6 +49,7 @@ fn record_json(record: &cairn::store::PluginVersionRecord) -> Value {
     responses(
         (status = 201, description = "A new active version", body = Object),
         (status = 200, description = "The active version already had these bytes; nothing changed", body = Object),
+        (status = 409, description = "With shadow=true: stored history would change (the report is in `shadow`); nothing was registered", body = Object),
         (status = 413, description = "Larger than --upload-limit", body = ErrorBody),
         (status = 422, description = "Refused: not a component, wrong world, forbidden imports, or in conflict with active plugins", body = ErrorBody)))]
 pub async fn upload(
@@ -73,11 +80,33 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(ApiError::bad_request("the body is empty; send the component's bytes, for example with curl --data-binary @plugin.wasm"));
     }
+    let shadow = match query.shadow.unwrap_or(false) {
+        true => shadow_run(&state, query.name.as_deref(), &bytes).await?,
+        false if query.accept_differences.is_some() => return Err(ApiError::bad_request("accept_differences goes with shadow=true; add shadow=true, or leave accept_differences out")),
+        false => None,
+    };
+    if let Some(report) = shadow.as_ref().filter(|report| report.differing() > 0 && !query.accept_differences.unwrap_or(false)) {
+        let message = format!("refused: {} stored streams or events would change with this version; nothing was registered. Fix the plugin, or add accept_differences=true", report.differing());
+        return Ok((StatusCode::CONFLICT, Json(json!({ "error": "shadow_differences", "message": message, "shadow": report }))));
+    }
     let added = state.plugins.add(PluginSource { bytes: bytes.to_vec(), requested_name: query.name, file_stem: None }).await?;
     let status = if added.already_active { StatusCode::OK } else { StatusCode::CREATED };
     let mut body = record_json(&added.record);
     body["already_active"] = Value::Bool(added.already_active);
+    if let Some(report) = shadow {
+        body["shadow"] = serde_json::to_value(report).expect("reports serialise");
+    }
     Ok((status, Json(body)))
+}
+
+/// The shadow run of an upload; None when there is no active version to
+/// compare with (a first version).
+async fn shadow_run(state: &ServerState, name: Option<&str>, bytes: &[u8]) -> Result<Option<cairn::plugins::ShadowReport>, ApiError> {
+    match state.plugins.shadow(name.unwrap_or("upload"), bytes.to_vec(), None, None, &|_, _| {}).await {
+        Ok(report) => Ok(Some(report)),
+        Err(cairn::read::ReadError::Plugins(cairn::plugins::PluginHostError::UnknownAggregateType { .. })) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Every stored version of every plugin, with which is active and loaded

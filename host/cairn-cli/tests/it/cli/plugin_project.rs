@@ -152,7 +152,22 @@ fn plugin_try_names_exactly_the_streams_a_changed_aggregate_would_fold_different
     assert_eq!(json_lines(&cairn.run(&["log"])), log_before, "a shadow run writes nothing");
     assert!(json_lines(&cairn.run(&["plugin", "list", "--json"])).iter().all(|record| record["version"] == 1), "and registers nothing");
 
-    // `plugin add --shadow` runs the same check and refuses the change...
+    // Over HTTP, an upload with shadow=true is refused with the report...
+    let server = super::serve::Server::start(&cairn, &[]);
+    let upload = |query: &str| {
+        let request = super::serve::agent().post(&server.url(&format!("/plugins?{query}"))).set("content-type", "application/wasm");
+        let response = match request.send_bytes(&std::fs::read(&component).unwrap()) {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("upload failed: {error}"),
+        };
+        (response.status(), serde_json::from_str::<serde_json::Value>(&response.into_string().unwrap()).unwrap())
+    };
+    let (status, refused) = upload("shadow=true");
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!((refused["error"].as_str(), refused["shadow"]["kind"].as_str(), refused["shadow"]["differing"].as_array().map(Vec::len)), (Some("shadow_differences"), Some("aggregate"), Some(2)), "{refused}");
+    assert_eq!(upload("accept_differences=true").0, 400, "accept_differences needs shadow");
+    drop(server);
+    // ...and so is `plugin add --shadow`...
     let refused = cairn.run(&["plugin", "add", "--shadow", &component]);
     assert_exit(&refused, 2);
     assert!(stderr(&refused).contains("refused: 2 of 3 ledger streams would fold differently"), "{}", stderr(&refused));
