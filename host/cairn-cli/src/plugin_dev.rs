@@ -59,8 +59,7 @@ pub async fn run(cli: &Cli, args: &DevArgs) -> anyhow::Result<()> {
 
 /// Test, build, add: what happened, on one line.
 async fn run_cycle(plugins: &std::sync::Arc<cairn::plugins::PluginHost>, directory: &Path) -> String {
-    let started = Instant::now();
-    let before_build = SystemTime::now();
+    let (started, cycle_began) = (Instant::now(), SystemTime::now());
     if let Err(problem) = run_step(directory, "test") {
         return format!("tests failed, nothing registered: {problem}");
     }
@@ -68,7 +67,7 @@ async fn run_cycle(plugins: &std::sync::Arc<cairn::plugins::PluginHost>, directo
         return format!("tests passed; the build failed: {problem}");
     }
     let built = started.elapsed();
-    let Some(component) = newest_component(directory, before_build) else {
+    let Some(component) = newest_component(directory, cycle_began) else {
         return format!("tests passed and the build succeeded, but wrote no .wasm into {}; check its build script", directory.display());
     };
     let bytes = match std::fs::read(&component) {

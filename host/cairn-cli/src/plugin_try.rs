@@ -8,8 +8,7 @@ use clap::Args;
 
 use super::exit::UsageError;
 use super::Cli;
-use cairn::plugins::{AggregateShadowReport, MigratorShadowReport, PluginHost, PluginHostError, ShadowReport, StreamDifference};
-use cairn::read::ReadError;
+use cairn::plugins::{AggregateShadowReport, MigratorShadowReport, PluginHost, ShadowReport, StreamDifference};
 
 /// Differing streams or events the table shows; `--json` lists them all.
 const SHOWN: usize = 50;
@@ -36,7 +35,10 @@ pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file).map_err(|error| UsageError(format!("cannot read {}: {error}", args.file.display())))?;
     let plugins = cli.open_plugins(false).await?;
     let name = candidate_name(&args.file, args.name.as_deref());
-    let report = shadow_run(&plugins, &name, bytes, args.aggregate_type.as_deref(), args.limit, args.json).await?;
+    let bar = shadow_bar(args.json);
+    let report = plugins.shadow(&name, bytes, args.aggregate_type.as_deref(), args.limit, &progress_on(&bar)).await;
+    bar.finish_and_clear();
+    let report = report?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -49,17 +51,16 @@ pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
 }
 
 /// `plugin add --shadow`: the shadow run, printed, before anything is
-/// stored. Differences refuse the addition unless `accept_differences`; a
-/// first version has nothing to differ from.
+/// stored (`PluginHost::shadow_before_adding`). Differences refuse the
+/// addition unless `accept_differences`.
 pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &Path, requested_name: Option<&str>, bytes: &[u8], accept_differences: bool) -> anyhow::Result<()> {
     let name = candidate_name(file, requested_name);
-    let report = match shadow_run(plugins, &name, bytes.to_vec(), None, None, false).await {
-        Ok(report) => report,
-        Err(ReadError::Plugins(PluginHostError::UnknownAggregateType { aggregate_type, .. })) => {
-            println!("no active version serves {aggregate_type}, so the shadow run has nothing to compare");
-            return Ok(());
-        }
-        Err(error) => return Err(error.into()),
+    let bar = shadow_bar(false);
+    let report = plugins.shadow_before_adding(&name, bytes.to_vec(), &progress_on(&bar)).await;
+    bar.finish_and_clear();
+    let Some(report) = report? else {
+        println!("no active version serves its aggregate type, so the shadow run has nothing to compare");
+        return Ok(());
     };
     print_report(&report);
     if report.differing() > 0 && !accept_differences {
@@ -97,17 +98,19 @@ fn summary(report: &ShadowReport, candidate: &str) -> String {
     }
 }
 
-/// The shadow run, with a progress bar on standard error unless `quiet`.
-async fn shadow_run(plugins: &std::sync::Arc<PluginHost>, name: &str, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, quiet: bool) -> Result<ShadowReport, ReadError> {
+/// A progress bar for a shadow run on standard error, hidden when `quiet`.
+fn shadow_bar(quiet: bool) -> indicatif::ProgressBar {
     let bar = super::replay::progress_bar(quiet);
     bar.set_prefix("compared");
-    let progress = |done: u64, total: u64| {
+    bar
+}
+
+/// What a shadow run reports its progress to: (done, total when known, else 0).
+fn progress_on(bar: &indicatif::ProgressBar) -> impl Fn(u64, u64) + Sync + '_ {
+    move |done, total| {
         bar.set_length(total.max(done));
         bar.set_position(done);
-    };
-    let report = plugins.shadow(name, bytes, aggregate_type, limit, &progress).await;
-    bar.finish_and_clear();
-    report
+    }
 }
 
 fn print_report(report: &ShadowReport) {

@@ -81,7 +81,7 @@ pub async fn upload(
         return Err(ApiError::bad_request("the body is empty; send the component's bytes, for example with curl --data-binary @plugin.wasm"));
     }
     let shadow = match query.shadow.unwrap_or(false) {
-        true => shadow_run(&state, query.name.as_deref(), &bytes).await?,
+        true => state.plugins.shadow_before_adding(query.name.as_deref().unwrap_or("upload"), bytes.to_vec(), &|_, _| {}).await?,
         false if query.accept_differences.is_some() => return Err(ApiError::bad_request("accept_differences goes with shadow=true; add shadow=true, or leave accept_differences out")),
         false => None,
     };
@@ -97,16 +97,6 @@ pub async fn upload(
         body["shadow"] = serde_json::to_value(report).expect("reports serialise");
     }
     Ok((status, Json(body)))
-}
-
-/// The shadow run of an upload; None when there is no active version to
-/// compare with (a first version).
-async fn shadow_run(state: &ServerState, name: Option<&str>, bytes: &[u8]) -> Result<Option<cairn::plugins::ShadowReport>, ApiError> {
-    match state.plugins.shadow(name.unwrap_or("upload"), bytes.to_vec(), None, None, &|_, _| {}).await {
-        Ok(report) => Ok(Some(report)),
-        Err(cairn::read::ReadError::Plugins(cairn::plugins::PluginHostError::UnknownAggregateType { .. })) => Ok(None),
-        Err(error) => Err(error.into()),
-    }
 }
 
 /// Every stored version of every plugin, with which is active and loaded

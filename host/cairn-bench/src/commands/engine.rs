@@ -11,7 +11,7 @@
 //! so no framework on that engine beats them: a goal above these rates is
 //! out of reach, whatever the framework does.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use cairn::event::RecordedEvent;
 use cairn::json::JsonText;
@@ -20,7 +20,7 @@ use cairn_bench_peer::AccountCommand;
 use sqlx::Row;
 
 use super::{workload_a, with_parameter, Backend, CommandBenchConfig, RunPlace};
-use crate::store_engine;
+use crate::{events_per_second, store_engine};
 
 #[derive(Clone, Copy, Default)]
 pub(super) struct EngineFigures {
@@ -62,7 +62,7 @@ async fn measure_sqlite(path: &std::path::Path, events: Vec<RecordedEvent>, stre
             // Outside a transaction, each INSERT commits on its own.
             store_engine::sqlite_insert_row(&mut insert, event)?;
         }
-        let commands = rate(events.len(), started.elapsed());
+        let commands = events_per_second(events.len() as u64, started.elapsed());
         let mut read = connection.prepare_cached(include_str!("../../queries/sqlite/bench_raw_stream.sql"))?;
         let (started, mut bytes) = (Instant::now(), 0usize);
         for stream in &streams {
@@ -77,7 +77,7 @@ async fn measure_sqlite(path: &std::path::Path, events: Vec<RecordedEvent>, stre
             }
         }
         std::hint::black_box(bytes);
-        Ok(EngineFigures { commands_per_second: commands, cold_loads_per_second: rate(streams.len(), started.elapsed()) })
+        Ok(EngineFigures { commands_per_second: commands, cold_loads_per_second: events_per_second(streams.len() as u64, started.elapsed()) })
     })
     .await?;
     drop(store);
@@ -110,7 +110,7 @@ async fn measure_postgres(url: &str, events: Vec<RecordedEvent>, streams: &[Stri
             .execute(&mut *connection)
             .await?;
     }
-    let commands = rate(events.len(), started.elapsed());
+    let commands = events_per_second(events.len() as u64, started.elapsed());
     let (started, mut bytes) = (Instant::now(), 0usize);
     for stream in streams {
         let rows = sqlx::query(include_str!("../../queries/postgres/bench_raw_stream.sql")).bind("bank-account").bind(stream).fetch_all(&mut *connection).await?;
@@ -120,7 +120,7 @@ async fn measure_postgres(url: &str, events: Vec<RecordedEvent>, streams: &[Stri
         }
     }
     std::hint::black_box(bytes);
-    Ok(EngineFigures { commands_per_second: commands, cold_loads_per_second: rate(streams.len(), started.elapsed()) })
+    Ok(EngineFigures { commands_per_second: commands, cold_loads_per_second: events_per_second(streams.len() as u64, started.elapsed()) })
 }
 
 /// The event each command of workload A records, shaped as Cairn records
@@ -154,8 +154,4 @@ fn workload_events(config: &CommandBenchConfig) -> Vec<RecordedEvent> {
             }
         })
         .collect()
-}
-
-fn rate(count: usize, elapsed: Duration) -> f64 {
-    count as f64 / elapsed.as_secs_f64().max(1e-9)
 }

@@ -193,7 +193,7 @@ impl PluginHost {
     }
 
     /// The active migrators, loaded, with their names and versions.
-    pub async fn active_migrators(&self) -> Result<Vec<(String, u64, Arc<crate::runtime::MigratorPlugin>)>, PluginHostError> {
+    pub(super) async fn active_migrators(&self) -> Result<Vec<(String, u64, Arc<crate::runtime::MigratorPlugin>)>, PluginHostError> {
         let active = self.snapshot();
         let migrators: Vec<&Arc<ActiveEntry>> = active.values().filter(|entry| entry.kind() == Some(PluginKind::Migrator)).collect();
         self.load_migrators(&migrators).await

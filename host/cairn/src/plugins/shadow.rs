@@ -92,6 +92,18 @@ impl PluginHost {
         }
     }
 
+    /// The check before adding `bytes` as a new version: its shadow run,
+    /// or None when no active version serves its aggregate type (a first
+    /// version has nothing to be compared with). A new migrator is compared
+    /// with the chains without it.
+    pub async fn shadow_before_adding(self: &Arc<Self>, name: &str, bytes: Vec<u8>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Option<ShadowReport>, ReadError> {
+        match self.shadow(name, bytes, None, None, progress).await {
+            Ok(report) => Ok(Some(report)),
+            Err(ReadError::Plugins(PluginHostError::UnknownAggregateType { .. })) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     async fn shadow_aggregate(self: &Arc<Self>, candidate: Arc<AggregatePlugin>, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<AggregateShadowReport, ReadError> {
         let aggregate_type = aggregate_type.map(str::to_owned).unwrap_or_else(|| candidate.info().aggregate_type.clone());
         let (active, record) = self.aggregate(&aggregate_type).await?;
@@ -140,13 +152,13 @@ async fn compare_stream(active: &Arc<AggregatePlugin>, candidate: &Arc<Aggregate
     let events = Arc::new(events);
     let (ours, theirs) = (fold(active, None, aggregate_id, events.clone()).await, fold(candidate, None, aggregate_id, events.clone()).await);
     if let (Ok(ours), Ok(theirs)) = (&ours, &theirs) {
-        if parsed(ours) == parsed(theirs) {
+        if ours.same_json_as(theirs) {
             return None;
         }
     }
     let (first_diverging_version, first_diverging_event_type) = first_divergence(active, candidate, aggregate_id, &events).await;
     let differences = match (&ours, &theirs) {
-        (Ok(ours), Ok(theirs)) => diff_values(&parsed(ours), &parsed(theirs)),
+        (Ok(ours), Ok(theirs)) => diff_values(&ours.to_value(), &theirs.to_value()),
         _ => Vec::new(),
     };
     Some(StreamDifference {
@@ -185,14 +197,10 @@ async fn first_divergence(active: &Arc<AggregatePlugin>, candidate: &Arc<Aggrega
 
 fn same_outcome<E>(ours: &Result<JsonText, E>, theirs: &Result<JsonText, E>) -> bool {
     match (ours, theirs) {
-        (Ok(ours), Ok(theirs)) => parsed(ours) == parsed(theirs),
+        (Ok(ours), Ok(theirs)) => ours.same_json_as(theirs),
         (Err(_), Err(_)) => true,
         _ => false,
     }
-}
-
-fn parsed(state: &JsonText) -> Value {
-    serde_json::from_str(state.as_str()).unwrap_or(Value::Null)
 }
 
 /// Where two JSON values differ, as JSON pointers (RFC 6901), objects

@@ -52,7 +52,7 @@ impl PluginHost {
     /// of that name, if any), with the active chains over the stored events
     /// its steps touch (the first `limit`, or all). `progress` hears (events
     /// compared, 0). Chains that would conflict are refused.
-    pub async fn shadow_migrator(&self, name: &str, candidate: Arc<MigratorPlugin>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<MigratorShadowReport, ReadError> {
+    pub(super) async fn shadow_migrator(&self, name: &str, candidate: Arc<MigratorPlugin>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<MigratorShadowReport, ReadError> {
         let active_chains = self.migration_chains().await?;
         let active = self.active_migrators().await?;
         let replaced = active.iter().find(|(active_name, _, _)| active_name == name);
@@ -86,8 +86,7 @@ impl PluginHost {
 
 /// One event upcast both ways; the difference, if any.
 fn compare_event(stored: &RecordedEvent, ours: &RecordedEvent, theirs: &RecordedEvent, active_error: Option<String>, candidate_error: Option<String>) -> Option<EventDifference> {
-    let parse = |event: &RecordedEvent| serde_json::from_str::<serde_json::Value>(event.payload.as_str()).unwrap_or(serde_json::Value::Null);
-    let differences = diff_values(&parse(ours), &parse(theirs));
+    let differences = if ours.payload.same_json_as(&theirs.payload) { Vec::new() } else { diff_values(&ours.payload.to_value(), &theirs.payload.to_value()) };
     let same = differences.is_empty() && ours.schema_version == theirs.schema_version && active_error.is_none() == candidate_error.is_none();
     if same {
         return None;
