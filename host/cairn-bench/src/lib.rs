@@ -12,6 +12,7 @@ pub mod plugins;
 pub mod polyglot;
 pub mod replay;
 mod saturation;
+pub mod shadow;
 pub mod snapshots;
 pub mod store;
 mod store_engine;

@@ -25,6 +25,10 @@ pub enum BenchCommand {
     /// beside the same work done in-process, and an unrelated command's p99
     /// while 600 calls to a sleeping plugin are in flight
     Http(HttpBenchArgs),
+    /// `cairn plugin try` of bank-account with deposits capped at 1,000 over
+    /// 10,000 stored accounts, beside the engine's read of the same events
+    /// and the same comparison in native Rust
+    Shadow(ShadowBenchArgs),
     /// Commands and cold loads through `cairn exec --commands` against the
     /// same bank account on cqrs-es 0.5, on SQLite and (with --postgres) PostgreSQL
     Commands(CommandBenchArgs),
@@ -103,6 +107,19 @@ pub struct MigratorBenchArgs {
     /// Version-1.0 events in the throwaway store
     #[arg(long, default_value_t = 1_000_000)]
     events: u64,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShadowBenchArgs {
+    /// Where plugins/build put bank-account.wasm and bank-account-capped.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Accounts in the throwaway store, five events each
+    #[arg(long, default_value_t = 10_000)]
+    accounts: u64,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
@@ -189,6 +206,11 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 loads: args.loads,
             };
             let report = cairn_bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Shadow(args) => {
+            let config = cairn_bench::shadow::ShadowBenchConfig { plugin_directory: args.plugin_directory.clone(), accounts: args.accounts };
+            let report = cairn_bench::shadow::run(&config).await.context("shadow benchmark failed")?;
             print_report(&report, args.json)
         }
         BenchCommand::Commands(args) => run_commands(args).await,

@@ -128,7 +128,8 @@ fn host_errors() -> Vec<PluginHostError> {
         PluginHostError::Unloadable { name: "x".into(), version: 1, reason: "gone".into() },
         PluginHostError::ConflictingMigrators(vec!["both migrate T".into()]),
         PluginHostError::RemovalRefused { name: "m".into(), reason: "both migrate T".into() },
-        PluginHostError::ShadowUnsupported { kind: "migrator".into() },
+        PluginHostError::NothingToCompare { handler: "h".into() },
+        PluginHostError::ShadowLimitOnHandler,
     ];
     all.extend(load_errors().into_iter().map(|source| PluginHostError::Refused { name: "x".into(), source }));
     all.extend(call_errors().into_iter().map(PluginHostError::Call));
@@ -147,7 +148,8 @@ fn host_errors() -> Vec<PluginHostError> {
             | PluginHostError::Unloadable { .. }
             | PluginHostError::ConflictingMigrators(_)
             | PluginHostError::RemovalRefused { .. }
-            | PluginHostError::ShadowUnsupported { .. }
+            | PluginHostError::NothingToCompare { .. }
+            | PluginHostError::ShadowLimitOnHandler
             | PluginHostError::Call(_)
             | PluginHostError::Store(_) => {}
         }

@@ -8,19 +8,20 @@ use clap::Args;
 
 use super::exit::UsageError;
 use super::Cli;
-use cairn::plugins::{AggregateShadowReport, MigratorShadowReport, PluginHost, ShadowReport, StreamDifference};
+use cairn::plugins::{AggregateShadowReport, MigratorShadowReport, PluginHost, PluginSource, ShadowReport, StreamDifference, ValueDifference};
+use cairn::replay::{DocumentChange, HandlerShadowReport};
 
 /// Differing streams or events the table shows; `--json` lists them all.
 const SHOWN: usize = 50;
 
 #[derive(Debug, Args)]
 pub struct TryArgs {
-    /// The candidate component: an aggregate or a migrator
+    /// The candidate component: an aggregate, a migrator or a handler
     file: PathBuf,
     /// An aggregate: the aggregate type whose streams and active plugin to compare with [default: the candidate's]
     #[arg(long = "type")]
     aggregate_type: Option<String>,
-    /// A migrator: the name of the active migrator it would replace [default: the file name, as `plugin add` names it]
+    /// A migrator or handler: the name of the active plugin it would replace [default: the file name, as `plugin add` names it]
     #[arg(long)]
     name: Option<String>,
     /// Compare the first N streams (aggregates) or events (migrators) only [default: all]
@@ -34,9 +35,8 @@ pub struct TryArgs {
 pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file).map_err(|error| UsageError(format!("cannot read {}: {error}", args.file.display())))?;
     let plugins = cli.open_plugins(false).await?;
-    let name = candidate_name(&args.file, args.name.as_deref());
     let bar = shadow_bar(args.json);
-    let report = plugins.shadow(&name, bytes, args.aggregate_type.as_deref(), args.limit, &progress_on(&bar)).await;
+    let report = plugins.shadow(candidate_source(&args.file, args.name.as_deref(), bytes), args.aggregate_type.as_deref(), args.limit, &progress_on(&bar)).await;
     bar.finish_and_clear();
     let report = report?;
     if args.json {
@@ -54,12 +54,11 @@ pub async fn run(cli: &Cli, args: &TryArgs) -> anyhow::Result<()> {
 /// stored (`PluginHost::shadow_before_adding`). Differences refuse the
 /// addition unless `accept_differences`.
 pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &Path, requested_name: Option<&str>, bytes: &[u8], accept_differences: bool) -> anyhow::Result<()> {
-    let name = candidate_name(file, requested_name);
     let bar = shadow_bar(false);
-    let report = plugins.shadow_before_adding(&name, bytes.to_vec(), &progress_on(&bar)).await;
+    let report = plugins.shadow_before_adding(candidate_source(file, requested_name, bytes.to_vec()), &progress_on(&bar)).await;
     bar.finish_and_clear();
     let Some(report) = report? else {
-        println!("no active version serves its aggregate type, so the shadow run has nothing to compare");
+        println!("nothing to compare it with (no active version of it, or a handler with no live read model yet), so there was no shadow run");
         return Ok(());
     };
     print_report(&report);
@@ -73,10 +72,10 @@ pub async fn check_before_adding(plugins: &std::sync::Arc<PluginHost>, file: &Pa
     Ok(())
 }
 
-/// The candidate's name: as given, else its file's stem, lower-cased, as
-/// `plugin add` names a migrator.
-fn candidate_name(file: &Path, requested: Option<&str>) -> String {
-    requested.map(str::to_owned).unwrap_or_else(|| file.file_stem().map_or_else(|| "candidate".to_owned(), |stem| stem.to_string_lossy().to_lowercase()))
+/// The candidate as `plugin add` would name it: as given, else (for a
+/// migrator) after its file's stem, lower-cased.
+fn candidate_source(file: &Path, requested_name: Option<&str>, bytes: Vec<u8>) -> PluginSource {
+    PluginSource { bytes, requested_name: requested_name.map(str::to_owned), file_stem: file.file_stem().map(|stem| stem.to_string_lossy().to_lowercase()) }
 }
 
 /// One sentence: how much differs, and against what.
@@ -94,6 +93,17 @@ fn summary(report: &ShadowReport, candidate: &str) -> String {
             report.differing.len(),
             report.events_compared,
             report.replaces_version.map_or_else(|| format!("no migrator {}", report.migrator), |version| format!("{} version {version}", report.migrator))
+        ),
+        ShadowReport::Handler(report) => format!(
+            "{} of {} {} documents would differ with {candidate} in place of version {} ({} added, {} removed, {} changed), and it fails on {} events the live projection handled",
+            report.differing.len(),
+            report.documents_compared,
+            report.handler,
+            report.active_version,
+            report.added,
+            report.removed,
+            report.changed,
+            report.failures.len()
         ),
     }
 }
@@ -117,7 +127,61 @@ fn print_report(report: &ShadowReport) {
     match report {
         ShadowReport::Aggregate(report) => print_aggregate_report(report),
         ShadowReport::Migrator(report) => print_migrator_report(report),
+        ShadowReport::Handler(report) => print_handler_report(report),
     }
+}
+
+fn print_handler_report(report: &HandlerShadowReport) {
+    println!(
+        "built {}'s read model up to position {} ({} events) and compared its {} documents with the live generation {} of version {}: {} added, {} removed, {} changed; {} events fail",
+        report.handler,
+        report.position,
+        report.events_handled,
+        report.documents_compared,
+        report.live_generation,
+        report.active_version,
+        report.added,
+        report.removed,
+        report.changed,
+        report.failures.len()
+    );
+    if !report.differing.is_empty() {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["document", "change", "differences (live → candidate)"]);
+        for difference in report.differing.iter().take(SHOWN) {
+            let change = match difference.change {
+                DocumentChange::Added => "added",
+                DocumentChange::Removed => "removed",
+                DocumentChange::Changed => "changed",
+            };
+            table.add_row([format!("{}/{}", difference.collection, difference.key), change.to_owned(), changes(&difference.differences, "(the document)")]);
+        }
+        println!("{table}");
+        if report.differing.len() > SHOWN {
+            println!("… and {} more; --json lists every one", report.differing.len() - SHOWN);
+        }
+    }
+    if !report.failures.is_empty() {
+        let mut table = comfy_table::Table::new();
+        table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["event", "stream", "the candidate fails"]);
+        for failure in report.failures.iter().take(SHOWN) {
+            table.add_row([format!("{} ({} @{})", failure.event_id, failure.event_type, failure.global_position), format!("{}/{}", failure.aggregate_type, failure.aggregate_id), failure.error.clone()]);
+        }
+        println!("{table}");
+    }
+}
+
+/// At most five changes, one per line, as `pointer: before → after`.
+fn changes(differences: &[ValueDifference], whole: &str) -> String {
+    let mut lines: Vec<String> = differences
+        .iter()
+        .take(5)
+        .map(|change| format!("{}: {} → {}", if change.path.is_empty() { whole } else { &change.path }, shown(&change.active), shown(&change.candidate)))
+        .collect();
+    if differences.len() > 5 {
+        lines.push(format!("… {} more", differences.len() - 5));
+    }
+    lines.join("\n")
 }
 
 fn print_migrator_report(report: &MigratorShadowReport) {
@@ -135,7 +199,9 @@ fn print_migrator_report(report: &MigratorShadowReport) {
                 lines.push(format!("the {who} chains fail: {error}"));
             }
         }
-        lines.extend(difference.differences.iter().take(5).map(|change| format!("{}: {} → {}", if change.path.is_empty() { "(the payload)" } else { &change.path }, shown(&change.active), shown(&change.candidate))));
+        if !difference.differences.is_empty() {
+            lines.push(changes(&difference.differences, "(the payload)"));
+        }
         table.add_row([
             format!("{} ({} {})", difference.event_id, difference.event_type, difference.stored_schema_version),
             format!("{}/{} @{}", difference.aggregate_type, difference.aggregate_id, difference.stream_version),
@@ -190,12 +256,8 @@ fn describe(difference: &StreamDifference) -> String {
             lines.push(format!("the {who} version fails: {error}"));
         }
     }
-    for change in difference.differences.iter().take(5) {
-        let path = if change.path.is_empty() { "(the whole state)" } else { change.path.as_str() };
-        lines.push(format!("{path}: {} → {}", shown(&change.active), shown(&change.candidate)));
-    }
-    if difference.differences.len() > 5 {
-        lines.push(format!("… {} more", difference.differences.len() - 5));
+    if !difference.differences.is_empty() {
+        lines.push(changes(&difference.differences, "(the whole state)"));
     }
     lines.join("\n")
 }

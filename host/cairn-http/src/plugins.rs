@@ -80,16 +80,17 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(ApiError::bad_request("the body is empty; send the component's bytes, for example with curl --data-binary @plugin.wasm"));
     }
+    let source = PluginSource { bytes: bytes.to_vec(), requested_name: query.name, file_stem: None };
     let shadow = match query.shadow.unwrap_or(false) {
-        true => state.plugins.shadow_before_adding(query.name.as_deref().unwrap_or("upload"), bytes.to_vec(), &|_, _| {}).await?,
+        true => state.plugins.shadow_before_adding(source.clone(), &|_, _| {}).await?,
         false if query.accept_differences.is_some() => return Err(ApiError::bad_request("accept_differences goes with shadow=true; add shadow=true, or leave accept_differences out")),
         false => None,
     };
     if let Some(report) = shadow.as_ref().filter(|report| report.differing() > 0 && !query.accept_differences.unwrap_or(false)) {
-        let message = format!("refused: {} stored streams or events would change with this version; nothing was registered. Fix the plugin, or add accept_differences=true", report.differing());
+        let message = format!("refused: {} stored streams, events or documents would change with this version; nothing was registered. Fix the plugin, or add accept_differences=true", report.differing());
         return Ok((StatusCode::CONFLICT, Json(json!({ "error": "shadow_differences", "message": message, "shadow": report }))));
     }
-    let added = state.plugins.add(PluginSource { bytes: bytes.to_vec(), requested_name: query.name, file_stem: None }).await?;
+    let added = state.plugins.add(source).await?;
     let status = if added.already_active { StatusCode::OK } else { StatusCode::CREATED };
     let mut body = record_json(&added.record);
     body["already_active"] = Value::Bool(added.already_active);

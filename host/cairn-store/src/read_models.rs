@@ -93,6 +93,17 @@ pub trait ReadModelStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Every document of `generation` (the live one when `None`), in
+    /// (collection, key) order after `after`, at most `limit`: a walk over a
+    /// whole read model, page by page, as (collection, key, value).
+    async fn read_model_scan(
+        &self,
+        handler: &str,
+        generation: Option<u64>,
+        after: &(String, String),
+        limit: usize,
+    ) -> Result<Vec<(String, String, String)>, StoreError>;
+
     /// Applies the writes in order, the dead-letter changes and the
     /// checkpoint's advance, atomically.
     async fn commit_handler_batch(&self, commit: &HandlerCommit) -> Result<(), StoreError>;

@@ -53,7 +53,7 @@ impl BankAccount {
                 state.owner = Some(owner.clone());
             }
             AccountEvent::MoneyDeposited { amount } => {
-                state.balance += amount;
+                state.balance += if cfg!(feature = "capped-deposits") { (*amount).min(1_000) } else { *amount };
                 state.transactions += 1;
             }
             AccountEvent::MoneyWithdrawn { amount } => {

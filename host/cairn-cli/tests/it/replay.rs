@@ -24,6 +24,7 @@ crate::conformance_tests!(
     a_rebuild_fills_a_new_generation_while_the_old_one_serves,
     every_filter_selects_its_events,
     jobs_are_recorded_with_their_results,
+    a_scan_walks_every_document_of_a_generation_once_in_order,
 );
 
 fn event(aggregate_type: &str, id: &str, event_type: &str, payload: Value) -> NewEvent {
@@ -350,4 +351,31 @@ async fn jobs_are_recorded_with_their_results(store: Arc<dyn EventStore>) {
     let unknown = JobRequest { id: uuid::Uuid::new_v4(), handlers: vec!["nobody".to_owned()], options: ReplayOptions::default() };
     assert!(run_job(&host, &unknown, |_, _| {}).await.is_err());
     assert_eq!(store.replay_job(unknown.id).await.unwrap(), None, "a job naming an unknown handler is refused before it is recorded");
+}
+
+/// `read_model_scan` pages through a whole generation across collections,
+/// each document once, in (collection, key) order, and no other generation's.
+async fn a_scan_walks_every_document_of_a_generation_once_in_order(store: Arc<dyn EventStore>) {
+    let put = |collection: &str, key: &str| ReadModelWrite { collection: collection.to_owned(), key: key.to_owned(), value: Some(format!(r#"{{"at":"{collection}/{key}"}}"#)) };
+    let writes = vec![put("b", "2"), put("a", "z"), put("b", "1"), put("a", "a/b"), put("c", "k"), put("a", "gone")];
+    store.commit_handler_batch(&HandlerCommit { handler: "scanned".to_owned(), writes, ..HandlerCommit::default() }).await.unwrap();
+    let deleted = ReadModelWrite { collection: "a".to_owned(), key: "gone".to_owned(), value: None };
+    store.commit_handler_batch(&HandlerCommit { handler: "scanned".to_owned(), writes: vec![deleted], ..HandlerCommit::default() }).await.unwrap();
+    let other = store.begin_rebuild("scanned", "handler:scanned:rebuild").await.unwrap();
+    store.commit_handler_batch(&HandlerCommit { handler: "scanned".to_owned(), generation: other, writes: vec![put("a", "other")], ..HandlerCommit::default() }).await.unwrap();
+    let mut walked = Vec::new();
+    let mut after = (String::new(), String::new());
+    loop {
+        let page = store.read_model_scan("scanned", None, &after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some((collection, key, _)) = page.last() else { break };
+        after = (collection.clone(), key.clone());
+        walked.extend(page.into_iter().map(|(collection, key, value)| {
+            assert_eq!(value, format!(r#"{{"at":"{collection}/{key}"}}"#));
+            format!("{collection}/{key}")
+        }));
+    }
+    assert_eq!(walked, ["a/a/b", "a/z", "b/1", "b/2", "c/k"]);
+    let building = store.read_model_scan("scanned", Some(other), &(String::new(), String::new()), 10).await.unwrap();
+    assert_eq!(building.len(), 1, "the rebuild's generation holds only its own document");
 }

@@ -99,6 +99,18 @@ impl ReadModelStore for Backend {
         Ok(rows.into_iter().take_while(|(key, _)| key.starts_with(prefix)).collect())
     }
 
+    async fn read_model_scan(&self, handler: &str, generation: Option<u64>, after: &(String, String), limit: usize) -> Result<Vec<(String, String, String)>, StoreError> {
+        let generation = self.resolve_generation(handler, generation).await?;
+        Ok(sqlx::query_as(query_file!("read_model_scan"))
+            .bind(handler)
+            .bind(generation as i64)
+            .bind(&after.0)
+            .bind(&after.1)
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     async fn commit_handler_batch(&self, commit: &HandlerCommit) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         let now = cairn_event::time::now_micros();

@@ -188,6 +188,20 @@ impl ReadModelStore for Backend {
             .await
     }
 
+    async fn read_model_scan(&self, handler: &str, generation: Option<u64>, after: &(String, String), limit: usize) -> Result<Vec<(String, String, String)>, StoreError> {
+        let generation = self.resolve_generation(handler, generation).await?;
+        let (handler, (after_collection, after_key)) = (handler.to_owned(), after.clone());
+        self.database
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(query_file!("read_model_scan"))?;
+                let rows = statement.query_map(rusqlite::params![handler, generation as i64, after_collection, after_key, to_sql_limit(limit)], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
     async fn commit_handler_batch(&self, commit: &HandlerCommit) -> Result<(), StoreError> {
         let commit = commit.clone();
         self.in_write_transaction(move |connection, now| write_batch(connection, &commit, now)).await

@@ -19,6 +19,25 @@ pub struct PluginSource {
     pub file_stem: Option<String>,
 }
 
+impl PluginSource {
+    /// The name the source is (or would be) registered under, once loaded.
+    pub(super) fn registry_name(&self, loaded: &LoadedPlugin) -> Result<String, PluginHostError> {
+        let name = match (&self.requested_name, loaded) {
+            (Some(name), _) => name.clone(),
+            (None, LoadedPlugin::Aggregate(plugin)) => plugin.info().aggregate_type.clone(),
+            (None, LoadedPlugin::Handler(plugin)) => plugin.info().name.clone(),
+            (None, LoadedPlugin::Migrator(_)) => self.file_stem.clone().ok_or(PluginHostError::MigratorNeedsName)?,
+        };
+        validate_plugin_name(&name).map_err(PluginHostError::InvalidName)?;
+        Ok(name)
+    }
+
+    /// The name to report a failure to load it under, before it has one.
+    pub(super) fn provisional_name(&self) -> String {
+        self.requested_name.clone().or(self.file_stem.clone()).unwrap_or_else(|| "(unnamed)".to_owned())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AddedPlugin {
     pub record: PluginVersionRecord,
@@ -32,7 +51,7 @@ impl PluginHost {
     /// describe itself, checks it against the plugins already active, and
     /// only then stores it as the new active version of its name.
     pub async fn add(&self, source: PluginSource) -> Result<AddedPlugin, PluginHostError> {
-        let provisional_name = source.requested_name.clone().or(source.file_stem.clone()).unwrap_or_else(|| "(unnamed)".to_owned());
+        let provisional_name = source.provisional_name();
         let runtime = self.runtime().clone();
         let bytes = source.bytes.clone();
         let check_name = provisional_name.clone();
@@ -45,13 +64,7 @@ impl PluginHost {
         .expect("plugin validation does not panic")
         .map_err(|source| PluginHostError::Refused { name: provisional_name.clone(), source })?;
 
-        let name = match (&source.requested_name, &loaded) {
-            (Some(name), _) => name.clone(),
-            (None, LoadedPlugin::Aggregate(plugin)) => plugin.info().aggregate_type.clone(),
-            (None, LoadedPlugin::Handler(plugin)) => plugin.info().name.clone(),
-            (None, LoadedPlugin::Migrator(_)) => source.file_stem.clone().ok_or(PluginHostError::MigratorNeedsName)?,
-        };
-        validate_plugin_name(&name).map_err(PluginHostError::InvalidName)?;
+        let name = source.registry_name(&loaded)?;
         let description = Description::of(&loaded, compiled.contract);
         let new_version = NewPluginVersion {
             name,

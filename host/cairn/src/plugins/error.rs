@@ -44,8 +44,11 @@ pub enum PluginHostError {
     #[error("removing it would make an older version of {name} active again, which is refused ({reason}); remove every version of {name}, or add a fixed version first")]
     RemovalRefused { name: String, reason: String },
 
-    #[error("this file is a {kind}; shadow runs compare aggregates and migrators so far (handlers are planned), so check a {kind} with a replay into a throwaway store")]
-    ShadowUnsupported { kind: String },
+    #[error("handler {handler} has no live read model yet (no projection has run it), so a shadow run has nothing to compare with; start `cairn serve`, or run `cairn replay --handler {handler}`, first")]
+    NothingToCompare { handler: String },
+
+    #[error("--limit samples the streams of an aggregate or the events of a migrator; a handler's read model is compared whole, so leave --limit out")]
+    ShadowLimitOnHandler,
 
     #[error(transparent)]
     Call(#[from] PluginCallError),
@@ -80,11 +83,12 @@ impl crate::Classified for PluginHostError {
             | PluginHostError::AggregateTypeChanged { .. }
             | PluginHostError::AggregateTypeTaken { .. }
             | PluginHostError::ConflictingMigrators(_)
-            | PluginHostError::RemovalRefused { .. }
-            | PluginHostError::ShadowUnsupported { .. } => ErrorKind::Refused,
-            PluginHostError::UnknownPlugin { .. } | PluginHostError::UnknownHandler { .. } | PluginHostError::UnknownAggregateType { .. } => {
-                ErrorKind::NotFound
-            }
+            | PluginHostError::RemovalRefused { .. } => ErrorKind::Refused,
+            PluginHostError::ShadowLimitOnHandler => ErrorKind::Invalid,
+            PluginHostError::UnknownPlugin { .. }
+            | PluginHostError::UnknownHandler { .. }
+            | PluginHostError::UnknownAggregateType { .. }
+            | PluginHostError::NothingToCompare { .. } => ErrorKind::NotFound,
             PluginHostError::Unloadable { .. } => ErrorKind::Internal,
             PluginHostError::Call(error) => error.kind(),
             PluginHostError::Store(error) => error.kind(),

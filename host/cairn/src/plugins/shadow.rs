@@ -3,7 +3,8 @@
 //! the candidate is compiled and loaded in this process only, and the
 //! store is only read.
 //!
-//! For an aggregate (a migrator's half is `shadow_migrator.rs`), every stream of its type (or the first `limit`) is
+//! For an aggregate (a migrator's half is `shadow_migrator.rs`, a
+//! handler's `replay/shadow.rs`), every stream of its type (or the first `limit`) is
 //! folded with both versions from its first event (snapshots are the
 //! active version's, so they are not used). A stream whose final states
 //! differ, or that one version fails to fold, is folded again one event at
@@ -16,10 +17,11 @@ use serde_json::Value;
 
 use super::calls::fold;
 use super::shadow_migrator::MigratorShadowReport;
-use super::{PluginHost, PluginHostError};
+use super::{PluginHost, PluginHostError, PluginSource};
 use crate::event::{RecordedEvent, StreamId};
 use crate::json::JsonText;
 use crate::read::{ReadError, Reader};
+use crate::replay::HandlerShadowReport;
 use crate::runtime::{AggregatePlugin, LoadedPlugin};
 use crate::store::StreamRange;
 
@@ -63,43 +65,49 @@ pub struct ValueDifference {
 pub enum ShadowReport {
     Aggregate(AggregateShadowReport),
     Migrator(MigratorShadowReport),
+    Handler(HandlerShadowReport),
 }
 
 impl ShadowReport {
-    /// How many streams (aggregates) or events (migrators) differ.
+    /// How many streams (aggregates), events (migrators), or documents and
+    /// newly failing events (handlers) differ.
     pub fn differing(&self) -> usize {
         match self {
             ShadowReport::Aggregate(report) => report.differing.len(),
             ShadowReport::Migrator(report) => report.differing.len(),
+            ShadowReport::Handler(report) => report.differing.len() + report.failures.len(),
         }
     }
 }
 
 impl PluginHost {
-    /// Runs `bytes`, a candidate component named `name` (a migrator's
-    /// registry name; for others only a label in messages), over stored
-    /// history beside the active plugins: an aggregate against the active
-    /// version of `aggregate_type` (default: its own), a migrator in place
-    /// of the active one of its name. `limit` bounds the streams or events
-    /// compared; `progress` hears (done, total when known, else 0). A
-    /// version failing on some history is a difference, not an error; a
+    /// Runs `source`, a candidate component, over stored history beside the
+    /// active plugins: an aggregate against the active version of
+    /// `aggregate_type` (default: its own), a migrator or a handler in place
+    /// of the active one of the name `plugin add` would give it. `limit`
+    /// bounds the streams or events compared (a handler's read model is
+    /// compared whole); `progress` hears (done, total when known, else 0).
+    /// A version failing on some history is a difference, not an error; a
     /// store or read failure is.
-    pub async fn shadow(self: &Arc<Self>, name: &str, bytes: Vec<u8>, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<ShadowReport, ReadError> {
-        match self.load_candidate(name, bytes).await? {
+    pub async fn shadow(self: &Arc<Self>, source: PluginSource, aggregate_type: Option<&str>, limit: Option<usize>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<ShadowReport, ReadError> {
+        let (name, candidate) = self.load_candidate(source).await?;
+        match candidate {
             LoadedPlugin::Aggregate(candidate) => Ok(ShadowReport::Aggregate(self.shadow_aggregate(candidate, aggregate_type, limit, progress).await?)),
-            LoadedPlugin::Migrator(candidate) => Ok(ShadowReport::Migrator(self.shadow_migrator(name, candidate, limit, progress).await?)),
-            other => Err(PluginHostError::ShadowUnsupported { kind: other.kind().as_str().to_owned() }.into()),
+            LoadedPlugin::Migrator(candidate) => Ok(ShadowReport::Migrator(self.shadow_migrator(&name, candidate, limit, progress).await?)),
+            LoadedPlugin::Handler(_) if limit.is_some() => Err(PluginHostError::ShadowLimitOnHandler.into()),
+            LoadedPlugin::Handler(candidate) => Ok(ShadowReport::Handler(crate::replay::shadow_handler(self, &name, candidate, progress).await?)),
         }
     }
 
-    /// The check before adding `bytes` as a new version: its shadow run,
-    /// or None when no active version serves its aggregate type (a first
-    /// version has nothing to be compared with). A new migrator is compared
+    /// The check before adding `source` as a new version: its shadow run,
+    /// or None when there is nothing to compare it with: no active version
+    /// serves its aggregate type, no handler of its name is active, or the
+    /// active one has no live read model yet. A new migrator is compared
     /// with the chains without it.
-    pub async fn shadow_before_adding(self: &Arc<Self>, name: &str, bytes: Vec<u8>, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Option<ShadowReport>, ReadError> {
-        match self.shadow(name, bytes, None, None, progress).await {
+    pub async fn shadow_before_adding(self: &Arc<Self>, source: PluginSource, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Option<ShadowReport>, ReadError> {
+        match self.shadow(source, None, None, progress).await {
             Ok(report) => Ok(Some(report)),
-            Err(ReadError::Plugins(PluginHostError::UnknownAggregateType { .. })) => Ok(None),
+            Err(ReadError::Plugins(PluginHostError::UnknownAggregateType { .. } | PluginHostError::UnknownHandler { .. } | PluginHostError::NothingToCompare { .. })) => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -123,14 +131,18 @@ impl PluginHost {
         Ok(report)
     }
 
-    async fn load_candidate(&self, name: &str, bytes: Vec<u8>) -> Result<LoadedPlugin, PluginHostError> {
-        let (runtime, load_name) = (self.runtime().clone(), name.to_owned());
-        crate::plugins::calls::run_blocking(move || {
+    /// The candidate compiled and loaded in this process only, with the
+    /// name `plugin add` would register it under.
+    async fn load_candidate(&self, source: PluginSource) -> Result<(String, LoadedPlugin), PluginHostError> {
+        let (runtime, provisional_name, bytes) = (self.runtime().clone(), source.provisional_name(), source.bytes.clone());
+        let load_name = provisional_name.clone();
+        let loaded = crate::plugins::calls::run_blocking(move || {
             let compiled = runtime.compile(&bytes)?;
             runtime.load(&load_name, &compiled)
         })
         .await
-        .map_err(|source| PluginHostError::Refused { name: name.to_owned(), source })
+        .map_err(|error| PluginHostError::Refused { name: provisional_name, source: error })?;
+        Ok((source.registry_name(&loaded)?, loaded))
     }
 
     async fn streams_to_compare(&self, aggregate_type: &str, limit: Option<usize>) -> Result<Vec<String>, PluginHostError> {

@@ -19,11 +19,25 @@ type DocumentKey = (String, String);
 pub struct DocumentCache {
     documents: Mutex<HashMap<DocumentKey, Option<String>>>,
     capacity: usize,
+    /// The cache is the whole read model (a shadow run's throwaway one): it
+    /// is never emptied, and a document it lacks does not exist.
+    whole: bool,
 }
 
 impl DocumentCache {
     pub fn new(capacity: usize) -> Self {
-        Self { documents: Mutex::new(HashMap::new()), capacity }
+        Self { documents: Mutex::new(HashMap::new()), capacity, whole: false }
+    }
+
+    /// A read model held only in memory, with nothing behind it in the store.
+    pub fn whole() -> Self {
+        Self { documents: Mutex::new(HashMap::new()), capacity: usize::MAX, whole: true }
+    }
+
+    /// The documents that exist, by (collection, key).
+    pub fn documents(&self) -> HashMap<DocumentKey, String> {
+        let documents = self.documents.lock().expect("the cache lock is not poisoned");
+        documents.iter().filter_map(|(key, value)| value.clone().map(|value| (key.clone(), value))).collect()
     }
 
     fn get(&self, key: &DocumentKey) -> Option<Option<String>> {
@@ -120,6 +134,9 @@ impl ReadModelAccess for BatchBuffer {
         self.footprint.read.insert(document.clone());
         if let Some(value) = self.target.cache.get(&document) {
             return Ok(value);
+        }
+        if self.target.cache.whole {
+            return Ok(None);
         }
         // Called inside a handler call, which holds no async worker
         // (`run_blocking`), so waiting here holds none either.

@@ -26,6 +26,7 @@ mod jobs;
 mod partition;
 mod project;
 mod result;
+mod shadow;
 mod supervise;
 
 use std::collections::{HashMap, HashSet};
@@ -42,6 +43,7 @@ pub use jobs::{run_job, JobOutcome, JobRequest};
 pub use partition::FailurePolicy;
 pub use project::{project, rebuild, ProjectionReport};
 pub use result::{ReplayErrorRecord, ReplayResult, StopReason};
+pub use shadow::{shadow_handler, CandidateFailure, DocumentChange, DocumentDifference, HandlerShadowReport};
 pub use supervise::{ProjectionState, ProjectionSupervisor};
 
 use crate::event::RecordedEvent;

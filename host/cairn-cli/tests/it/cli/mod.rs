@@ -19,6 +19,7 @@ mod durability;
 mod healing;
 mod hostile;
 mod plugin_project;
+mod plugin_try;
 mod plugins;
 mod replay;
 mod serve;

@@ -343,6 +343,23 @@ fn bench_snapshots_compares_loads_with_and_without_snapshots() {
 }
 
 #[test]
+fn bench_shadow_names_exactly_the_capped_accounts_beside_the_engine() {
+    let (report, scratch) = run_bench(&["shadow", "--accounts", "120"]);
+    let rows = report["rows"].as_array().unwrap();
+    let measures: Vec<&str> = rows.iter().map(|row| row["measure"].as_str().unwrap()).collect();
+    assert_eq!(
+        measures,
+        [
+            "engine: read the 120 accounts' 600 events in one SQLite statement",
+            "native Rust: that read, each account folded with both versions and compared",
+            "cairn plugin try bank-account-capped.wasm: 12 of 120 accounts differ, exactly those with a deposit over 1,000",
+        ]
+    );
+    assert!(rows[2]["versus_baseline"].as_str().unwrap().ends_with("× the engine's time"));
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its throwaway store");
+}
+
+#[test]
 fn bench_migrators_compares_chains_with_the_raw_read() {
     let (report, scratch) = run_bench(&["migrators", "--events", "300"]);
     let rows = report["rows"].as_array().unwrap();
