@@ -37,6 +37,7 @@ fn store_errors() -> Vec<StoreError> {
         StoreError::Migration(sqlx::migrate::MigrateError::VersionMissing(1)),
         StoreError::GenerationRetired { handler: "h".into(), generation: 1 },
         StoreError::CheckpointMoved { name: "c".into(), expected: 1, actual: 2 },
+        StoreError::LeaseLost { lease: "projection:h".into(), token: 1, current: Some(2) },
         StoreError::CorruptRow("bad id".into()),
         StoreError::RegistryRefused("an aggregate type has two plugins".into()),
     ];
@@ -56,6 +57,7 @@ fn store_errors() -> Vec<StoreError> {
             | StoreError::Migration(_)
             | StoreError::GenerationRetired { .. }
             | StoreError::CheckpointMoved { .. }
+            | StoreError::LeaseLost { .. }
             | StoreError::CorruptRow(_)
             | StoreError::RegistryRefused(_) => {}
         }

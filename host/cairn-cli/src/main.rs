@@ -6,6 +6,7 @@ mod append;
 mod audit;
 mod bench;
 mod checkpoint;
+mod cluster;
 mod command_id;
 mod dead_letter;
 #[cfg(test)]
@@ -173,6 +174,9 @@ enum Command {
     /// Make bearer tokens for `cairn serve`
     #[command(subcommand)]
     Token(serve::TokenCommand),
+    /// The hosts sharing this store, and which one runs each live projection
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Measure performance against baselines taken in the same run
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -258,6 +262,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::ReadModel(command) => read_model::run(&cli, command).await,
         Command::Serve(args) => serve::run(&cli, args).await,
         Command::Token(command) => serve::run_token(command),
+        Command::Cluster(command) => cluster::run(&cli, command).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use super::exit::UsageError;
 use super::Cli;
 use cairn_http::{OriginPolicy, ServeOptions, ServerState, TokenTable};
+use cairn::cluster::ClusterMember;
 use cairn::replay::{ProjectionSupervisor, ReplayOptions};
 
 #[derive(Debug, Args)]
@@ -44,6 +45,23 @@ pub struct ServeArgs {
     /// An origin (scheme://host[:port]) besides the server's own whose pages may send state-changing requests; repeatable
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// How long a host's leases (on each live projection, and on being alive) last unless renewed: when a host dies, others take its work over within this, such as 5s or 1500ms
+    #[arg(long, env = "CAIRN_LEASE_TTL", default_value = "5s", value_parser = parse_lease_ttl)]
+    lease_ttl: Duration,
+    /// How this host is named in leases, `/health` and `cairn cluster status` [default: the listening address]
+    #[arg(long, env = "CAIRN_HOST_NAME")]
+    host_name: Option<String>,
+}
+
+/// A lease's time to live: 300ms to 10m. Shorter ones renew so often that a
+/// slow store round trip would lose them; longer ones leave dead hosts'
+/// work undone for too long.
+fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(text).map_err(|error| format!("`{text}` is not a duration ({error}); write it like 5s or 1500ms"))?;
+    if !(Duration::from_millis(300)..=Duration::from_secs(600)).contains(&ttl) {
+        return Err(format!("`{text}` is out of range; give 300ms to 10m"));
+    }
+    Ok(ttl)
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +114,8 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let local = listener.local_addr()?;
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default()));
+    let member = Arc::new(ClusterMember::new(plugins.store().clone(), args.host_name.as_deref().unwrap_or(&local.to_string()), args.lease_ttl));
+    let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default(), member.clone()));
     let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown, NEW_HANDLER_CHECK_INTERVAL)));
     let pruning = tokio::spawn(cairn::command::keep_pruning_command_records(plugins.store().clone(), cli.command_ttl));
     let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
@@ -137,9 +156,10 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 /// How often the server looks for handler plugins that are not projecting
-/// yet, such as one uploaded with `POST /plugins`, or whose projection failed
-/// and that have a new version since.
-const NEW_HANDLER_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// yet (such as one uploaded with `POST /plugins`, one whose projection
+/// failed and that has a new version since, or one whose lease another host
+/// let go), and hands back projections above its share.
+const NEW_HANDLER_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {

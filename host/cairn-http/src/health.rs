@@ -12,7 +12,9 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::ServerState;
 use cairn::plugins::PluginStatus;
+use cairn::cluster::projection_lease_name;
 use cairn::replay::{live_checkpoint_name, ProjectionState};
+use cairn::store::{Lease, HOST_LEASE_PREFIX};
 
 /// Where each handler's live projection stands.
 struct ProjectionReading {
@@ -20,32 +22,39 @@ struct ProjectionReading {
     position: u64,
     /// `None` when this server runs no projections.
     state: Option<ProjectionState>,
+    /// The host holding the projection's lease, while it has not expired.
+    holder: Option<String>,
 }
 
-/// Each handler's live checkpoint position and projection state, for the
-/// plugin statuses the caller has already read.
-async fn projection_readings(state: &ServerState, statuses: &[PluginStatus]) -> Vec<ProjectionReading> {
+/// Each handler's live checkpoint position, projection state and lease
+/// holder, for the plugin statuses the caller has already read.
+async fn projection_readings(state: &ServerState, statuses: &[PluginStatus], leases: &[Lease]) -> Vec<ProjectionReading> {
     let mut readings = Vec::new();
     for status in statuses.iter().filter(|status| status.kind == Some(cairn::runtime::PluginKind::Handler)) {
         let handler = status.record.name.clone();
         let checkpoint = state.store().checkpoint(&live_checkpoint_name(&handler)).await.ok().flatten();
-        let projection_state = state.projections.as_ref().map(|supervisor| supervisor.state(&handler).unwrap_or(ProjectionState::Running));
-        readings.push(ProjectionReading { position: checkpoint.map_or(0, |checkpoint| checkpoint.position), state: projection_state, handler });
+        let lease_name = projection_lease_name(&handler);
+        let holder = leases.iter().find(|lease| lease.name == lease_name && !lease.expired).map(|lease| lease.holder.clone());
+        let projection_state = state.projections.as_ref().and_then(|supervisor| supervisor.state(&handler));
+        readings.push(ProjectionReading { position: checkpoint.map_or(0, |checkpoint| checkpoint.position), state: projection_state, holder, handler });
     }
     readings
 }
 
-fn projection_json(reading: &ProjectionReading, head: Option<u64>) -> Value {
-    let (state, error) = match &reading.state {
-        None => ("not_run_by_this_server", None),
-        Some(ProjectionState::Running) => ("running", None),
-        Some(ProjectionState::Failed { error, .. }) => ("failed", Some(error.clone())),
+fn projection_json(reading: &ProjectionReading, head: Option<u64>, runs_projections: bool) -> Value {
+    let (state, error) = match (&reading.state, &reading.holder) {
+        (Some(ProjectionState::Running), _) => ("running", None),
+        (Some(ProjectionState::Failed { error, .. }), _) => ("failed", Some(error.clone())),
+        (None, Some(_)) => ("running_elsewhere", None),
+        (None, None) if runs_projections => ("starting", None),
+        (None, None) => ("not_run_by_this_server", None),
     };
     json!({
         "handler": reading.handler,
         "position": reading.position,
         "lag": head.map_or(0, |head| head.saturating_sub(reading.position)),
         "state": state,
+        "holder": reading.holder,
         "error": error,
     })
 }
@@ -100,9 +109,12 @@ async fn readiness(state: &ServerState) -> (StatusCode, Json<Value>) {
         .map(|(name, reading)| json!({ "plugin": name, "limit": reading.limit, "running": reading.running, "waiting": reading.waiting, "saturated": reading.saturated() }))
         .collect();
     let saturated = calls.iter().any(|call| call["saturated"] == true);
-    let readings = projection_readings(state, &statuses).await;
+    let leases = store.leases().await.unwrap_or_default();
+    let readings = projection_readings(state, &statuses, &leases).await;
     let projections_healthy = readings.iter().all(|reading| !matches!(reading.state, Some(ProjectionState::Failed { .. })));
-    let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied())).collect();
+    let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied(), state.projections.is_some())).collect();
+    let hosts: Vec<&str> = leases.iter().filter(|lease| !lease.expired).filter_map(|lease| lease.name.strip_prefix(HOST_LEASE_PREFIX)).collect();
+    let this_host = state.projections.as_ref().map(|supervisor| supervisor.member().holder().to_owned());
     let dead_letters = store.dead_letter_counts().await.ok();
     let pending_dead_letters = dead_letters.as_ref().map(|counts| counts.iter().map(|count| count.failed + count.parked).sum::<u64>());
     let plugins_healthy = plugins.iter().all(|plugin| plugin["error"].is_null());
@@ -119,6 +131,8 @@ async fn readiness(state: &ServerState) -> (StatusCode, Json<Value>) {
         "plugins": plugins,
         "plugin_calls": { "saturated": saturated, "plugins": calls },
         "live_stream_clients": state.live.clients(),
+        "host": this_host,
+        "hosts": hosts,
         "projections": projections,
         "dead_letters_pending": pending_dead_letters,
         "dead_letters": dead_letters,
@@ -143,10 +157,12 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> Result<impl IntoR
     let loads = state.commands.load_statistics();
     cairn::telemetry::record_scrape(&cairn::telemetry::ScrapeState {
         head_position,
-        handlers: projection_readings(&state, &state.plugins.statuses())
+        // 1 where the projection runs on this host, 0 where it runs on
+        // another or has failed; absent when this server runs none.
+        handlers: projection_readings(&state, &state.plugins.statuses(), &[])
             .await
             .into_iter()
-            .map(|reading| (reading.handler, reading.position, reading.state.map(|state| state == ProjectionState::Running)))
+            .map(|reading| (reading.handler, reading.position, state.projections.is_some().then_some(reading.state == Some(ProjectionState::Running))))
             .collect(),
         dead_letters_pending,
         snapshot_hits: loads.snapshot_hits,

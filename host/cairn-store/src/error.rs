@@ -50,6 +50,9 @@ pub enum StoreError {
     #[error("checkpoint {name} moved from position {expected} to {actual} under this run: another process is running the same handler; stop one of them")]
     CheckpointMoved { name: String, expected: u64, actual: u64 },
 
+    #[error("lease {lease} is no longer held with token {token} ({}): another host took over this work after this one stalled past the lease, so nothing was committed; this host stops that work", .current.map_or_else(|| "it no longer exists".to_owned(), |current| format!("its token is now {current}")))]
+    LeaseLost { lease: String, token: u64, current: Option<u64> },
+
     #[error("the store holds a row it cannot read: {0}")]
     CorruptRow(String),
 
@@ -109,7 +112,8 @@ impl cairn_event::Classified for StoreError {
             StoreError::Conflict { .. }
             | StoreError::DuplicateId { .. }
             | StoreError::GenerationRetired { .. }
-            | StoreError::CheckpointMoved { .. } => ErrorKind::Conflict,
+            | StoreError::CheckpointMoved { .. }
+            | StoreError::LeaseLost { .. } => ErrorKind::Conflict,
             StoreError::Invalid(_) | StoreError::BadUrl(_) | StoreError::NotACairnStore { .. } => ErrorKind::Invalid,
             StoreError::NewerSchema { .. } | StoreError::RegistryRefused(_) => ErrorKind::Refused,
             StoreError::Unreachable { .. } | StoreError::Busy(_) => ErrorKind::Unavailable,

@@ -21,6 +21,7 @@ mod filter;
 mod filter_text;
 mod follow;
 mod head;
+mod leases;
 mod limits;
 mod options;
 mod plan;
@@ -53,6 +54,7 @@ pub use telemetry::{APPEND_DURATION, EVENTS_APPENDED};
 pub use filter::LogFilter;
 pub use filter_text::{comma_list, FilterText, MAX_FILTER_VALUES};
 pub use follow::follow_log;
+pub use leases::{Fence, Lease, LeaseStore, HOST_LEASE_PREFIX};
 pub use limits::StoreLimits;
 pub use options::{Durability, StoreOptions};
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, RegistryChange, RegistryCheck};
@@ -103,7 +105,7 @@ pub struct CountByName {
 /// plugin runtime's command path, replay) own this contract.
 #[async_trait]
 pub trait EventStore:
-    PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + CommandRecordStore + Send + Sync + 'static {
+    PluginCatalog + SnapshotStore + CheckpointStore + ReadModelStore + DeadLetterStore + ReplayJobStore + CommandRecordStore + LeaseStore + Send + Sync + 'static {
     /// Appends atomically, and with `command`, records it with the
     /// positions written, in the same transaction; unless a command with its
     /// id is recorded already, when nothing is written and that record is

@@ -48,6 +48,9 @@ pub struct HandlerCommit {
     /// Dead letters (by id) the batch resolved: handled or skipped.
     pub resolved_dead_letters: Vec<i64>,
     pub checkpoint: Option<CheckpointAdvance>,
+    /// The lease the batch's work runs under: the commit is refused with
+    /// [`StoreError::LeaseLost`] unless its token is still current.
+    pub fence: Option<super::Fence>,
 }
 
 /// A handler's read-model generations.

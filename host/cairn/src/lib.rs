@@ -6,6 +6,7 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the code map.
 
+pub mod cluster;
 pub mod command;
 pub mod migrate;
 pub mod plugins;

@@ -24,6 +24,7 @@ pub const REPLAY_EVENTS: &str = "cairn_replay_events_total";
 pub const HANDLER_POSITION: &str = "cairn_handler_position";
 pub const HANDLER_LAG: &str = "cairn_handler_lag_events";
 pub const PROJECTION_RUNNING: &str = "cairn_projection_running";
+pub const LEASE_FENCED: &str = "cairn_lease_fenced_commits_total";
 pub const DEAD_LETTERS_PENDING: &str = "cairn_dead_letters_pending";
 pub const DEAD_LETTERS_RECORDED: &str = "cairn_dead_letters_recorded_total";
 pub const SNAPSHOT_LOADS: &str = "cairn_aggregate_loads_total";
@@ -43,6 +44,7 @@ pub const METRIC_NAMES: &[&str] = &[
     HANDLER_POSITION,
     HANDLER_LAG,
     PROJECTION_RUNNING,
+    LEASE_FENCED,
     DEAD_LETTERS_PENDING,
     DEAD_LETTERS_RECORDED,
     SNAPSHOT_LOADS,
@@ -92,6 +94,12 @@ pub fn replay_page_committed(handler: &str, events: u64, dead_letters: u64) {
     if dead_letters > 0 {
         counter!(DEAD_LETTERS_RECORDED, "handler" => handler.to_owned()).increment(dead_letters);
     }
+}
+
+/// A projection's commit refused by its lease's fence: this host had
+/// stalled past its lease, and another had taken the work over.
+pub fn lease_fenced(handler: &str) {
+    counter!(LEASE_FENCED, "handler" => handler.to_owned()).increment(1);
 }
 
 /// One HTTP request, labelled by its route template so that ids do not

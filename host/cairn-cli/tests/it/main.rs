@@ -5,6 +5,7 @@
 //! - `checkpoints`: named checkpoints and sequence validation, on both backends.
 //! - `commands`: commands and state through aggregate plugins, on both backends.
 //! - `contracts`: contract 0.1.0 and 0.2.0 plugins side by side, on both backends.
+//! - `leases`: leases and fencing, through the store and the replay engine, on both backends.
 //! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
 //! - `polyglot`: the Python and JavaScript plugins against their documented behaviour.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
@@ -19,6 +20,7 @@ mod cli;
 mod commands;
 mod conformance;
 mod contracts;
+mod leases;
 mod migrators;
 mod polyglot;
 mod registry;

@@ -11,6 +11,7 @@ mod commands;
 mod dead_letters;
 mod fast_append;
 mod group_commit;
+mod leases;
 mod plugin_catalog;
 mod read_models;
 mod replay_jobs;

@@ -113,6 +113,9 @@ impl ReadModelStore for Backend {
 
     async fn commit_handler_batch(&self, commit: &HandlerCommit) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
+        if let Some(fence) = &commit.fence {
+            super::leases::check_fence(&mut transaction, fence).await?;
+        }
         let now = cairn_event::time::now_micros();
         let generations = locked_generations(&mut transaction, &commit.handler, now).await?;
         let writable = generations.live == commit.generation

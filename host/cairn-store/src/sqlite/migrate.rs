@@ -28,6 +28,7 @@ pub(super) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "0010_read_model_keys_in_byte_order.sql", include_str!("../../migrations/sqlite/0010_read_model_keys_in_byte_order.sql")),
     (11, "0011_command_records.sql", include_str!("../../migrations/sqlite/0011_command_records.sql")),
     (12, "0012_plugin_catalog_without_components.sql", include_str!("../../migrations/sqlite/0012_plugin_catalog_without_components.sql")),
+    (13, "0013_leases.sql", include_str!("../../migrations/sqlite/0013_leases.sql")),
 ];
 
 const MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (

@@ -12,6 +12,7 @@ mod commands;
 mod database;
 mod dead_letters;
 mod group_commit;
+mod leases;
 mod migrate;
 mod plugin_catalog;
 mod read_models;

@@ -49,6 +49,9 @@ fn checkpoint_of(connection: &Connection, name: &str) -> Result<Option<(i64, i64
 
 /// Writes one handler batch inside the caller's transaction.
 fn write_batch(connection: &Connection, commit: &HandlerCommit, now: i64) -> Result<(), StoreError> {
+    if let Some(fence) = &commit.fence {
+        super::leases::check_fence(connection, fence)?;
+    }
     let generations = locked_generations(connection, &commit.handler, now)?;
     let writable = generations.live == commit.generation
         || generations.building == Some(commit.generation)
@@ -123,7 +126,7 @@ impl Backend {
 
     /// Runs `work` in one write transaction on the writer's thread, with
     /// the time in microseconds; an error rolls everything back.
-    async fn in_write_transaction<T: Send + 'static>(&self, work: impl FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
+    pub(super) async fn in_write_transaction<T: Send + 'static>(&self, work: impl FnOnce(&Connection, i64) -> Result<T, StoreError> + Send + 'static) -> Result<T, StoreError> {
         self.database
             .write(move |connection| {
                 let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -86,6 +86,10 @@ pub struct ReplayOptions {
     pub delay_between_batches: Duration,
     /// The read-model generation to write; the live one when `None`.
     pub generation: Option<u64>,
+    /// The lease the run works under (a live projection's): every page's
+    /// commit is refused once another host has taken the lease over.
+    #[serde(skip)]
+    pub fence: Option<crate::store::Fence>,
 }
 
 /// Events per page at most: a page is read into memory and committed in
@@ -137,6 +141,7 @@ impl Default for ReplayOptions {
             workers: 1,
             delay_between_batches: Duration::ZERO,
             generation: None,
+            fence: None,
         }
     }
 }
@@ -223,6 +228,7 @@ struct Run {
     unreadable: HashMap<uuid::Uuid, String>,
     workers: usize,
     consecutive_failures: u32,
+    fence: Option<crate::store::Fence>,
 }
 
 /// Runs `handler` over the log from the checkpoint (or `after_position`) to
@@ -270,6 +276,7 @@ pub async fn run_replay(
         unreadable: HashMap::new(),
         workers: options.workers,
         consecutive_failures: 0,
+        fence: options.fence.clone(),
     };
     let position = start.checkpoint_position.max(options.after_position);
     let mut result = ReplayResult::starting(name, start.checkpoint, generation, position, start.notes);
@@ -446,7 +453,7 @@ async fn commit_page(
     // Only a single, in-order partition can stop early (see run_page).
     let stopped_before = outcomes.iter().find_map(|outcome| outcome.stopped_before.clone());
     let reached = stopped_before.as_ref().map_or(page_end, |event| event.global_position - 1);
-    let mut commit = HandlerCommit { handler: run.handler.name().to_owned(), generation: run.target.generation, ..HandlerCommit::default() };
+    let mut commit = HandlerCommit { handler: run.handler.name().to_owned(), generation: run.target.generation, fence: run.fence.clone(), ..HandlerCommit::default() };
     let mut processed = 0;
     let mut newly_parked = HashSet::new();
     let mut consecutive_failures = 0;

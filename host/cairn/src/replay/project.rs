@@ -59,6 +59,9 @@ pub async fn project(
                 tracing::info!(%handler, %error, "projection resumes from the store's checkpoint");
                 continue;
             }
+            // Another host took the lease over while this one stalled: its
+            // commit was fenced off, and the work is no longer this host's.
+            Err(error @ ReplayError::Store(StoreError::LeaseLost { .. })) => return Err(error),
             Err(error) if is_store_failure(&error) => {
                 let wait = backoff.next();
                 tracing::warn!(%handler, %error, retry_in_ms = wait.as_millis() as u64, "the store failed under the projection; retrying");

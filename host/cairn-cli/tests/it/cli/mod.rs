@@ -11,6 +11,7 @@
 //! - `command_output`: the shapes of `exec`'s answers and of its input lines.
 
 mod bench_commands;
+mod cluster;
 mod command_output;
 mod commands_once;
 mod crash;
