@@ -66,6 +66,16 @@ pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};
 pub use url::{StoreUrl, DEFAULT_STORE_URL};
 pub use validate::{validate_append, validate_append_located};
 
+/// Registry changes made by any process, as the store announces them
+/// (PostgreSQL's LISTEN/NOTIFY). `changes` moves on each change, and after
+/// the listening connection was re-established (changes may have been
+/// missed meanwhile); while `listening` is false, poll instead.
+#[derive(Debug, Clone)]
+pub struct RegistryNotices {
+    pub changes: tokio::sync::watch::Receiver<u64>,
+    pub listening: tokio::sync::watch::Receiver<bool>,
+}
+
 /// A bounded slice of one stream.
 #[derive(Debug, Clone, Default)]
 pub struct StreamRange {
@@ -180,6 +190,12 @@ pub trait EventStore:
     async fn wait_for_new_events(&self, after_position: u64, max_wait: std::time::Duration);
 
     async fn statistics(&self) -> Result<StoreStatistics, StoreError>;
+
+    /// Announcements of registry changes from every process, when the
+    /// backend has them; None (SQLite) means the registry must be polled.
+    fn registry_notices(&self) -> Option<RegistryNotices> {
+        None
+    }
 
     /// Whether the store can take appends and reads now: its database
     /// answers, and (SQLite) its writer runs. For readiness checks.

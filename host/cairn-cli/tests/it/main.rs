@@ -7,6 +7,7 @@
 //! - `contracts`: contract 0.1.0 and 0.2.0 plugins side by side, on both backends.
 //! - `leases`: leases and fencing, through the store and the replay engine, on both backends.
 //! - `migrators`: migration chains, upcasting, refusals and failures, on both backends.
+//! - `notifications`: PostgreSQL's commit and registry notifications between two handles.
 //! - `polyglot`: the Python and JavaScript plugins against their documented behaviour.
 //! - `registry`: plugin registry storage on both backends, and the plugin host.
 //! - `snapshots`: snapshots, time travel and snapshot storage, on both backends.
@@ -22,6 +23,7 @@ mod conformance;
 mod contracts;
 mod leases;
 mod migrators;
+mod notifications;
 mod polyglot;
 mod registry;
 mod replay;

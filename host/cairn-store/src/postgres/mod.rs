@@ -12,6 +12,7 @@ mod dead_letters;
 mod fast_append;
 mod group_commit;
 mod leases;
+mod notifications;
 mod plugin_catalog;
 mod read_models;
 mod replay_jobs;
@@ -22,9 +23,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Row};
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use super::filter::{filter_predicates, FilterArgument};
@@ -42,9 +42,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 pub struct PostgresStore {
     pool: PgPool,
     limits: StoreLimits,
-    notify_channel: String,
     head: HeadWatch,
-    listener_started: OnceCell<()>,
+    notifications: notifications::Notifications,
     appends: tokio::sync::mpsc::Sender<crate::append_queue::PendingAppend>,
 }
 
@@ -98,6 +97,7 @@ impl PostgresStore {
         // round trips of every statement. A connection that broke while idle
         // fails the one statement that meets it and leaves the pool, and
         // every caller already handles a failed statement.
+        let listen_options = options.clone();
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .test_before_acquire(false)
@@ -108,31 +108,16 @@ impl PostgresStore {
         let head: i64 = sqlx::query_scalar(include_str!("../../queries/postgres/head_position.sql"))
             .fetch_one(&pool)
             .await?;
-        let notify_channel = format!("cairn_events_{}", schema.as_deref().unwrap_or("default"));
         let head = HeadWatch::new(head as u64);
-        let appends = group_commit::GroupWriter { pool: pool.clone(), notify_channel: notify_channel.clone(), head: head.clone(), memory: Default::default() }.spawn();
-        Ok(Self { pool, limits, notify_channel, head, listener_started: OnceCell::new(), appends })
+        let notifications = notifications::Notifications::new(listen_options, schema.as_deref(), head.clone());
+        let notify_channel = notifications.events_channel().to_owned();
+        let appends = group_commit::GroupWriter { pool: pool.clone(), notify_channel, head: head.clone(), memory: Default::default() }.spawn();
+        Ok(Self { pool, limits, head, notifications, appends })
     }
 
-    /// Forwards commit notifications from other processes into `head_sender`.
-    /// Started on the first wait, so short commands never hold a listener.
-    async fn ensure_listener(&self) {
-        self.listener_started
-            .get_or_init(|| async {
-                let Ok(mut listener) = PgListener::connect_with(&self.pool).await else { return };
-                if listener.listen(&self.notify_channel).await.is_err() {
-                    return;
-                }
-                let head_watch = self.head.clone();
-                tokio::spawn(async move {
-                    while let Ok(notification) = listener.recv().await {
-                        if let Ok(head) = notification.payload().parse::<u64>() {
-                            head_watch.publish(head);
-                        }
-                    }
-                });
-            })
-            .await;
+    /// The channel registry changes are announced on.
+    pub(super) fn registry_channel(&self) -> &str {
+        self.notifications.registry_channel()
     }
 }
 
@@ -376,8 +361,12 @@ impl EventStore for PostgresStore {
         Ok(head as u64)
     }
 
+    fn registry_notices(&self) -> Option<crate::RegistryNotices> {
+        Some(self.notifications.registry_notices())
+    }
+
     async fn wait_for_new_events(&self, after_position: u64, max_wait: Duration) {
-        self.ensure_listener().await;
+        self.notifications.ensure_started();
         self.head.wait_beyond(after_position, max_wait).await;
     }
 

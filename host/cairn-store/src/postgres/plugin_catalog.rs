@@ -50,6 +50,7 @@ impl PluginCatalog for PostgresStore {
             .await?;
         let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
+        sqlx::query(include_str!("../../queries/postgres/registry_notify.sql")).bind(self.registry_channel()).execute(&mut *transaction).await?;
         transaction.commit().await?;
         Ok(Registration::Added(plugin.into_active_record(version as u64, added_at)))
     }
@@ -89,6 +90,7 @@ impl PluginCatalog for PostgresStore {
             .await?;
         let after = active_versions(&mut transaction).await?;
         check(&RegistryChange { before: &before, after: &after }).map_err(StoreError::RegistryRefused)?;
+        sqlx::query(include_str!("../../queries/postgres/registry_notify.sql")).bind(self.registry_channel()).execute(&mut *transaction).await?;
         transaction.commit().await?;
         Ok(deleted)
     }

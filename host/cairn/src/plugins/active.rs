@@ -17,9 +17,29 @@ use crate::migrate::MigrationChains;
 use crate::runtime::{AggregatePlugin, LoadedPlugin, PluginKind, PluginRuntime};
 use crate::store::{EventStore, PluginVersionRecord};
 
-/// How often `watch` polls the registry: well inside the promise that a
-/// long-running process uses a new version within one second.
+/// How often `watch` polls the registry where the store announces no
+/// changes (SQLite, or PostgreSQL while its listening connection is down):
+/// well inside the promise that a long-running process uses a new version
+/// within one second.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long `watch` waits for an announced change before reading the
+/// registry anyway: a safety net, not the way changes arrive.
+const ANNOUNCED_CHANGES_RECHECK: Duration = Duration::from_secs(5);
+
+/// Returns once the registry may have changed: at an announcement when the
+/// store makes them and is listening, else after `poll`.
+async fn wait_for_registry_change(notices: Option<&mut crate::store::RegistryNotices>, poll: Duration) {
+    match notices {
+        Some(notices) if *notices.listening.borrow() => {
+            if let Ok(Err(_)) = tokio::time::timeout(ANNOUNCED_CHANGES_RECHECK, notices.changes.changed()).await {
+                // The store stopped announcing (it is closing): poll.
+                tokio::time::sleep(poll).await;
+            }
+        }
+        _ => tokio::time::sleep(poll).await,
+    }
+}
 
 /// One active version; it is loaded on first use, or at once by an eager host.
 struct ActiveEntry {
@@ -160,9 +180,10 @@ impl PluginHost {
     /// Refreshes every `interval` until the host is dropped.
     pub fn watch(self: &Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
         let host: Weak<Self> = Arc::downgrade(self);
+        let mut notices = self.store.registry_notices();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(interval).await;
+                wait_for_registry_change(notices.as_mut(), interval).await;
                 let Some(host) = host.upgrade() else { return };
                 if let Err(error) = host.refresh().await {
                     tracing::warn!("cannot refresh plugins from the registry: {error}");
