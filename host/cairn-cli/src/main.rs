@@ -19,6 +19,7 @@ mod plugin;
 mod plugin_dev;
 mod plugin_project;
 mod plugin_try;
+mod publish;
 mod project;
 mod read;
 mod read_model;
@@ -174,6 +175,8 @@ enum Command {
     /// Make bearer tokens for `cairn serve`
     #[command(subcommand)]
     Token(serve::TokenCommand),
+    /// Publish the log to NATS JetStream, in order, each event acknowledged before the checkpoint passes it
+    Publish(publish::PublishArgs),
     /// The hosts sharing this store, and which one runs each live projection
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
@@ -263,6 +266,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&cli, args).await,
         Command::Token(command) => serve::run_token(command),
         Command::Cluster(command) => cluster::run(&cli, command).await,
+        Command::Publish(args) => publish::run(&cli, args).await,
         Command::Bench(command) => bench::run(&cli, command).await,
     }
 }

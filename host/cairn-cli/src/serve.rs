@@ -51,12 +51,17 @@ pub struct ServeArgs {
     /// How this host is named in leases, `/health` and `cairn cluster status` [default: the listening address]
     #[arg(long, env = "CAIRN_HOST_NAME")]
     host_name: Option<String>,
+    /// Also publish every committed event to this NATS server's JetStream (one host at a time publishes, under a lease), such as nats://127.0.0.1:4222
+    #[arg(long, value_name = "NATS_URL")]
+    publish: Option<String>,
+    #[command(flatten)]
+    publish_target: super::publish::PublishTarget,
 }
 
 /// A lease's time to live: 300ms to 10m. Shorter ones renew so often that a
 /// slow store round trip would lose them; longer ones leave dead hosts'
 /// work undone for too long.
-fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_lease_ttl(text: &str) -> Result<Duration, String> {
     let ttl = humantime::parse_duration(text).map_err(|error| format!("`{text}` is not a duration ({error}); write it like 5s or 1500ms"))?;
     if !(Duration::from_millis(300)..=Duration::from_secs(600)).contains(&ttl) {
         return Err(format!("`{text}` is out of range; give 300ms to 10m"));
@@ -116,7 +121,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let member = Arc::new(ClusterMember::new(plugins.store().clone(), args.host_name.as_deref().unwrap_or(&local.to_string()), args.lease_ttl));
     let supervisor = (!args.no_projections).then(|| ProjectionSupervisor::new(plugins.clone(), ReplayOptions::default(), member.clone()));
-    let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown, NEW_HANDLER_CHECK_INTERVAL)));
+    let projections = supervisor.clone().map(|supervisor| tokio::spawn(supervisor.run(shutdown.clone(), NEW_HANDLER_CHECK_INTERVAL)));
+    let publish_options = args.publish.as_deref().map(|url| args.publish_target.options(url)).transpose()?;
+    let publisher = publish_options.map(|options| tokio::spawn(cairn::publish::run_publisher(plugins.store().clone(), member.clone(), options, shutdown.clone())));
     let pruning = tokio::spawn(cairn::command::keep_pruning_command_records(plugins.store().clone(), cli.command_ttl));
     let metrics = cairn::telemetry::install_prometheus().map_err(anyhow::Error::msg)?;
     let options = ServeOptions {
@@ -145,6 +152,9 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
         Some(projections) => projections.await.context("the projection supervisor failed")?,
         None => Vec::new(),
     };
+    if let Some(publisher) = publisher {
+        publisher.await.context("the publisher failed")?.context("the publisher stopped")?;
+    }
     commands.flush_snapshots().await;
     watcher.abort();
     pruning.abort();
@@ -162,7 +172,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
 const NEW_HANDLER_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod command;
 pub mod migrate;
 pub mod plugins;
+pub mod publish;
 pub mod read;
 pub mod replay;
 pub mod sequence;

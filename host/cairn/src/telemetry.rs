@@ -25,6 +25,9 @@ pub const HANDLER_POSITION: &str = "cairn_handler_position";
 pub const HANDLER_LAG: &str = "cairn_handler_lag_events";
 pub const PROJECTION_RUNNING: &str = "cairn_projection_running";
 pub const LEASE_FENCED: &str = "cairn_lease_fenced_commits_total";
+pub const EVENTS_PUBLISHED: &str = "cairn_published_events_total";
+pub const PUBLISH_FAILURES: &str = "cairn_publish_failures_total";
+pub const PUBLISHER_LAG: &str = "cairn_publisher_lag_events";
 pub const DEAD_LETTERS_PENDING: &str = "cairn_dead_letters_pending";
 pub const DEAD_LETTERS_RECORDED: &str = "cairn_dead_letters_recorded_total";
 pub const SNAPSHOT_LOADS: &str = "cairn_aggregate_loads_total";
@@ -45,6 +48,9 @@ pub const METRIC_NAMES: &[&str] = &[
     HANDLER_LAG,
     PROJECTION_RUNNING,
     LEASE_FENCED,
+    EVENTS_PUBLISHED,
+    PUBLISH_FAILURES,
+    PUBLISHER_LAG,
     DEAD_LETTERS_PENDING,
     DEAD_LETTERS_RECORDED,
     SNAPSHOT_LOADS,
@@ -100,6 +106,23 @@ pub fn replay_page_committed(handler: &str, events: u64, dead_letters: u64) {
 /// stalled past its lease, and another had taken the work over.
 pub fn lease_fenced(handler: &str) {
     counter!(LEASE_FENCED, "handler" => handler.to_owned()).increment(1);
+}
+
+/// Events JetStream acknowledged to the publisher of `stream`.
+pub fn events_published(stream: &str, events: u64) {
+    if events > 0 {
+        counter!(EVENTS_PUBLISHED, "stream" => stream.to_owned()).increment(events);
+    }
+}
+
+/// A publish that failed: `unreachable` (retried) or `refused` (dead-lettered).
+pub fn publish_failed(stream: &str, reason: &'static str) {
+    counter!(PUBLISH_FAILURES, "stream" => stream.to_owned(), "reason" => reason).increment(1);
+}
+
+/// Committed events the publisher of `stream` has not yet passed.
+pub fn publisher_lag(stream: &str, events: u64) {
+    gauge!(PUBLISHER_LAG, "stream" => stream.to_owned()).set(events as f64);
 }
 
 /// One HTTP request, labelled by its route template so that ids do not

@@ -21,6 +21,7 @@ mod healing;
 mod hostile;
 mod plugin_project;
 mod plugin_try;
+mod publish;
 mod plugins;
 mod replay;
 mod serve;
