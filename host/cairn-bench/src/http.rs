@@ -177,12 +177,12 @@ type Connections = Arc<Vec<Arc<tokio::sync::Mutex<Connection>>>>;
 pub(crate) struct Load {
     pub(crate) completed: u64,
     pub(crate) errors: u64,
-    elapsed: Duration,
+    pub(crate) elapsed: Duration,
     latencies: Vec<Duration>,
 }
 
 impl Load {
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.completed as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
@@ -288,6 +288,20 @@ impl Connection {
 
     pub(crate) async fn send(&mut self, method: hyper::Method, path: &str, body: Option<String>) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
         let response = self.start(method, path, body).await?;
+        let status = response.status();
+        Ok((status, response.into_body().collect().await?.to_bytes()))
+    }
+
+    /// POSTs a component (`application/wasm`).
+    pub(crate) async fn send_bytes(&mut self, path: &str, body: Vec<u8>) -> anyhow::Result<(hyper::StatusCode, Bytes)> {
+        self.sender.ready().await?;
+        let request = hyper::Request::builder()
+            .method(hyper::Method::POST)
+            .uri(path)
+            .header(hyper::header::HOST, "127.0.0.1")
+            .header(hyper::header::CONTENT_TYPE, "application/wasm")
+            .body(Full::new(Bytes::from(body)))?;
+        let response = self.sender.send_request(request).await?;
         let status = response.status();
         Ok((status, response.into_body().collect().await?.to_bytes()))
     }

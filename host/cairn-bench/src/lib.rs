@@ -4,6 +4,8 @@
 //! Performance goals live here and never in timed tests.
 
 mod cairn_process;
+pub mod cluster;
+mod cluster_rows;
 pub mod commands;
 mod exec_process;
 pub mod http;

@@ -29,6 +29,11 @@ pub enum BenchCommand {
     /// 10,000 stored accounts, beside the engine's read of the same events
     /// and the same comparison in native Rust
     Shadow(ShadowBenchArgs),
+    /// Three `cairn serve` processes on one PostgreSQL schema: commands with
+    /// 1 and 3 hosts, plugin propagation between hosts, a lease take-over
+    /// after kill -9, and the NATS publisher's rate, each beside the
+    /// engine's own limit
+    Cluster(ClusterBenchArgs),
     /// Commands and cold loads through `cairn exec --commands` against the
     /// same bank account on cqrs-es 0.5, on SQLite and (with --postgres) PostgreSQL
     Commands(CommandBenchArgs),
@@ -107,6 +112,31 @@ pub struct MigratorBenchArgs {
     /// Version-1.0 events in the throwaway store
     #[arg(long, default_value_t = 1_000_000)]
     events: u64,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterBenchArgs {
+    /// The PostgreSQL database the hosts share, in a schema of their own (dropped afterwards)
+    #[arg(long, env = "CAIRN_BENCH_POSTGRES_URL")]
+    postgres: String,
+    /// The NATS server the publisher's rows publish to
+    #[arg(long, env = "CAIRN_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
+    /// Where plugins/build put the components
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Seconds per command load
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Concurrent clients per command load
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Events in the publisher's backlog
+    #[arg(long, default_value_t = 50_000)]
+    backlog: u64,
     /// Print JSON instead of a table
     #[arg(long)]
     json: bool,
@@ -206,6 +236,18 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
                 loads: args.loads,
             };
             let report = cairn_bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
+            print_report(&report, args.json)
+        }
+        BenchCommand::Cluster(args) => {
+            let config = cairn_bench::cluster::ClusterBenchConfig {
+                postgres_url: args.postgres.clone(),
+                nats_url: args.nats.clone(),
+                plugin_directory: args.plugin_directory.clone(),
+                seconds: args.seconds,
+                clients: args.clients.max(1),
+                backlog: args.backlog.max(1),
+            };
+            let report = cairn_bench::cluster::run(&config).await.context("cluster benchmark failed")?;
             print_report(&report, args.json)
         }
         BenchCommand::Shadow(args) => {

@@ -34,8 +34,8 @@ impl Notifications {
         let schema = schema.unwrap_or("default");
         Self {
             options,
-            events_channel: format!("cairn_events_{schema}"),
-            registry_channel: format!("cairn_registry_{schema}"),
+            events_channel: channel_name("events", schema),
+            registry_channel: channel_name("registry", schema),
             head,
             registry: watch::Sender::new(0),
             listening: watch::Sender::new(false),
@@ -72,6 +72,20 @@ impl Notifications {
         self.ensure_started();
         RegistryNotices { changes: self.registry.subscribe(), listening: self.listening.subscribe() }
     }
+}
+
+/// `cairn_<kind>_<schema>`, or, when that is longer than PostgreSQL's 63
+/// bytes for a channel name, the schema's SHA-256 in its place: the same on
+/// every host of the schema, whatever its version.
+fn channel_name(kind: &str, schema: &str) -> String {
+    let plain = format!("cairn_{kind}_{schema}");
+    if plain.len() <= 63 {
+        return plain;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(schema.as_bytes());
+    let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
+    format!("cairn_{kind}_{hex}")
 }
 
 struct ListenTask {
@@ -146,4 +160,18 @@ async fn subscribe(pool: &PgPool, channels: &[String; 2]) -> Result<PgListener, 
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen_all(channels.iter().map(String::as_str)).await?;
     Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_name;
+
+    #[test]
+    fn channel_names_fit_postgresql_and_stay_apart() {
+        assert_eq!(channel_name("events", "shop"), "cairn_events_shop");
+        let long = "s".repeat(63);
+        let (events, registry) = (channel_name("events", &long), channel_name("registry", &long));
+        assert!(events.len() <= 63 && registry.len() <= 63, "{events} {registry}");
+        assert_ne!(channel_name("registry", &long), channel_name("registry", &"t".repeat(63)));
+    }
 }

@@ -163,3 +163,18 @@ fn a_host_stopped_past_its_lease_commits_nothing_after_it_resumes() {
     cairn.wait_until("every projection caught up with the log", caught_up);
     assert_read_models_match_a_single_host(&cairn);
 }
+
+/// `cairn bench cluster` runs end to end, small, and cleans up after itself.
+#[cfg(cairn_nats)]
+#[test]
+fn bench_cluster_measures_every_row_beside_its_baseline() {
+    let base = crate::support::postgres_base_url();
+    let nats = std::env::var("CAIRN_TEST_NATS_URL").unwrap();
+    let (report, scratch) = super::plugins::run_bench(&["cluster", "--postgres", &base, "--nats", &nats, "--seconds", "0.3", "--clients", "2", "--backlog", "500"]);
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 9, "{report}");
+    let baselines = rows.iter().filter(|row| row["versus_baseline"] == "baseline").count();
+    assert_eq!(baselines, 4, "each group of rows has its baseline: {report}");
+    assert!(rows[4]["measure"].as_str().unwrap().starts_with("a plugin uploaded to one host until active on another"), "{report}");
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its scratch directory");
+}
