@@ -111,14 +111,46 @@ pub(super) async fn publisher(config: &ClusterBenchConfig, store: &Arc<dyn Event
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let published = started.elapsed();
+    // Lag: one event appended to a caught-up publisher until its checkpoint
+    // passes it (acknowledged by JetStream and committed).
+    let mut lags = Vec::with_capacity(LAG_SAMPLES);
+    for index in 0..LAG_SAMPLES {
+        let event = NewEvent::new("published", "lag", "Happened", JsonText::parse(&format!(r#"{{"n":{index}}}"#))?);
+        let appended = Instant::now();
+        let position = store.append(AppendRequest { events: vec![event], expectations: vec![] }).await?.events[0].global_position;
+        while store.checkpoint(&name).await?.is_none_or(|checkpoint| checkpoint.position < position) {
+            anyhow::ensure!(appended.elapsed() < Duration::from_secs(30), "the publisher never passed position {position}");
+        }
+        lags.push(appended.elapsed());
+    }
     stop.send_replace(true);
     task.await??;
     jetstream.delete_stream(&stream).await.ok();
     let rate = |elapsed: Duration| config.backlog as f64 / elapsed.as_secs_f64().max(1e-9);
+    let mut round_trips = single_round_trips(&jetstream, &unique, size).await?;
+    let (round_trip, lag) = (super::quantile(&mut round_trips, 0.5), super::quantile(&mut lags, 0.5));
     Ok(vec![
+        BenchRow::new(format!("engine: one message published to JetStream directly until acknowledged, p50 of {LAG_SAMPLES}"), format_latency(round_trip), "baseline"),
+        BenchRow::new(format!("the publisher's lag: one event appended until acknowledged and checkpointed, p50 of {LAG_SAMPLES}"), format_latency(lag), format!("{:.1}× the round trip", lag.as_secs_f64() / round_trip.as_secs_f64().max(1e-9))),
         BenchRow::new(format!("engine: {} messages of {size} bytes published to JetStream directly, 1,000 acks outstanding", config.backlog), format_rate(rate(direct)), "baseline"),
         BenchRow::new(format!("the publisher: a backlog of {} stored events to JetStream, acked and checkpointed", config.backlog), format_rate(rate(published)), format!("{:.2}× direct (goal: at least 20,000 events/s)", rate(published) / rate(direct).max(1e-9))),
     ])
+}
+
+const LAG_SAMPLES: usize = 20;
+
+async fn single_round_trips(jetstream: &async_nats::jetstream::Context, unique: &str, size: usize) -> anyhow::Result<Vec<Duration>> {
+    let (stream, prefix) = (format!("CAIRN_BENCH_ROUND_{unique}"), format!("br{unique}"));
+    jetstream.get_or_create_stream(async_nats::jetstream::stream::Config { name: stream.clone(), subjects: vec![format!("{prefix}.>")], ..Default::default() }).await?;
+    let body = bytes::Bytes::from(vec![b'x'; size]);
+    let mut samples = Vec::with_capacity(LAG_SAMPLES);
+    for _ in 0..LAG_SAMPLES {
+        let started = Instant::now();
+        jetstream.publish(format!("{prefix}.published.Happened"), body.clone()).await?.await?;
+        samples.push(started.elapsed());
+    }
+    jetstream.delete_stream(&stream).await.ok();
+    Ok(samples)
 }
 
 async fn direct_publish(jetstream: &async_nats::jetstream::Context, stream: &str, prefix: &str, messages: u64, size: usize) -> anyhow::Result<Duration> {

@@ -197,6 +197,13 @@ pub trait EventStore:
         None
     }
 
+    /// A value that moves each time any process lets a lease go, when the
+    /// backend announces it; None (SQLite) means leases are looked at on a
+    /// timer only.
+    fn lease_notices(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+
     /// Whether the store can take appends and reads now: its database
     /// answers, and (SQLite) its writer runs. For readiness checks.
     async fn readiness(&self) -> Result<(), StoreError> {

@@ -34,7 +34,7 @@ impl LeaseStore for Backend {
     }
 
     async fn release_lease(&self, name: &str, holder: &str, token: u64) -> Result<(), StoreError> {
-        sqlx::query(query_file!("lease_release")).bind(name).bind(holder).bind(token as i64).execute(&self.pool).await?;
+        sqlx::query(query_file!("lease_release")).bind(name).bind(holder).bind(token as i64).bind(self.lease_channel()).execute(&self.pool).await?;
         Ok(())
     }
 

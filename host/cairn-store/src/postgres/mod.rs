@@ -119,6 +119,11 @@ impl PostgresStore {
     pub(super) fn registry_channel(&self) -> &str {
         self.notifications.registry_channel()
     }
+
+    /// The channel leases let go are announced on.
+    pub(super) fn lease_channel(&self) -> &str {
+        self.notifications.lease_channel()
+    }
 }
 
 fn check_schema_name(schema: &str) -> Result<(), StoreError> {
@@ -363,6 +368,10 @@ impl EventStore for PostgresStore {
 
     fn registry_notices(&self) -> Option<crate::RegistryNotices> {
         Some(self.notifications.registry_notices())
+    }
+
+    fn lease_notices(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.notifications.lease_notices())
     }
 
     async fn wait_for_new_events(&self, after_position: u64, max_wait: Duration) {

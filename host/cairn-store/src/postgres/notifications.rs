@@ -1,6 +1,7 @@
 //! What other processes tell this one over LISTEN/NOTIFY: commits (the new
-//! head, on `cairn_events_<schema>`) and registry changes (on
-//! `cairn_registry_<schema>`).
+//! head, on `cairn_events_<schema>`), registry changes (on
+//! `cairn_registry_<schema>`) and leases let go (on `cairn_leases_<schema>`,
+//! so that another host takes the work at once).
 //!
 //! One connection listens on both channels, started on first need and kept
 //! up for the store's life: when it drops, it is re-established with
@@ -22,8 +23,10 @@ pub(super) struct Notifications {
     options: PgConnectOptions,
     events_channel: String,
     registry_channel: String,
+    lease_channel: String,
     head: HeadWatch,
     registry: watch::Sender<u64>,
+    leases: watch::Sender<u64>,
     listening: watch::Sender<bool>,
     /// Dropped with the store, which ends the listening task.
     started: OnceLock<oneshot::Sender<()>>,
@@ -36,8 +39,10 @@ impl Notifications {
             options,
             events_channel: channel_name("events", schema),
             registry_channel: channel_name("registry", schema),
+            lease_channel: channel_name("leases", schema),
             head,
             registry: watch::Sender::new(0),
+            leases: watch::Sender::new(0),
             listening: watch::Sender::new(false),
             started: OnceLock::new(),
         }
@@ -51,6 +56,16 @@ impl Notifications {
         &self.registry_channel
     }
 
+    pub fn lease_channel(&self) -> &str {
+        &self.lease_channel
+    }
+
+    /// Moves each time another process lets a lease go.
+    pub fn lease_notices(&self) -> watch::Receiver<u64> {
+        self.ensure_started();
+        self.leases.subscribe()
+    }
+
     /// Starts the listening task, once. Short commands never call it, so
     /// they never hold a listening connection.
     pub fn ensure_started(&self) {
@@ -58,9 +73,10 @@ impl Notifications {
             let (stop, stopped) = oneshot::channel();
             let task = ListenTask {
                 options: self.options.clone(),
-                channels: [self.events_channel.clone(), self.registry_channel.clone()],
+                channels: [self.events_channel.clone(), self.registry_channel.clone(), self.lease_channel.clone()],
                 head: self.head.clone(),
                 registry: self.registry.clone(),
+                leases: self.leases.clone(),
                 listening: self.listening.clone(),
             };
             tokio::spawn(task.run(stopped));
@@ -90,9 +106,10 @@ fn channel_name(kind: &str, schema: &str) -> String {
 
 struct ListenTask {
     options: PgConnectOptions,
-    channels: [String; 2],
+    channels: [String; 3],
     head: HeadWatch,
     registry: watch::Sender<u64>,
+    leases: watch::Sender<u64>,
     listening: watch::Sender<bool>,
 }
 
@@ -134,7 +151,8 @@ impl ListenTask {
                             self.head.publish(head);
                         }
                     }
-                    Ok(Some(_)) => self.registry.send_modify(|changes| *changes += 1),
+                    Ok(Some(notification)) if notification.channel() == self.channels[1] => self.registry.send_modify(|changes| *changes += 1),
+                    Ok(Some(_)) => self.leases.send_modify(|released| *released += 1),
                     Ok(None) | Err(_) => {
                         tracing::warn!("the connection listening for commits and registry changes dropped; re-establishing it");
                         self.listening.send_replace(false);
@@ -153,10 +171,11 @@ impl ListenTask {
             Err(error) => tracing::warn!(%error, "cannot read the log's head after listening again"),
         }
         self.registry.send_modify(|changes| *changes += 1);
+        self.leases.send_modify(|released| *released += 1);
     }
 }
 
-async fn subscribe(pool: &PgPool, channels: &[String; 2]) -> Result<PgListener, sqlx::Error> {
+async fn subscribe(pool: &PgPool, channels: &[String; 3]) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen_all(channels.iter().map(String::as_str)).await?;
     Ok(listener)

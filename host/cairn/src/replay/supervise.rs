@@ -104,12 +104,15 @@ impl ProjectionSupervisor {
         let mut handler_of_task = HashMap::new();
         let mut running: HashMap<String, Running> = HashMap::new();
         let mut checks = tokio::time::interval(check_interval.min(self.member.renew_every()));
+        let mut released = self.host.store().lease_notices();
         loop {
             tokio::select! {
                 _ = checks.tick() => {
                     self.keep_leases(&mut running).await;
                     self.start_due(&mut tasks, &mut handler_of_task, &mut running).await;
                 }
+                // Another host let a projection go: take it now, not at the next tick.
+                true = lease_released(released.as_mut()) => self.start_due(&mut tasks, &mut handler_of_task, &mut running).await,
                 Some(finished) = tasks.join_next_with_id() => self.record_end(finished, &mut handler_of_task, &mut running).await,
                 _ = shutdown.changed() => break,
             }
@@ -256,5 +259,14 @@ impl ProjectionSupervisor {
                 }
             },
         }
+    }
+}
+
+/// Resolves (true) when another process has let a lease go; never, where
+/// the store does not announce it.
+async fn lease_released(notices: Option<&mut watch::Receiver<u64>>) -> bool {
+    match notices {
+        Some(notices) => notices.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }

@@ -172,9 +172,9 @@ fn bench_cluster_measures_every_row_beside_its_baseline() {
     let nats = std::env::var("CAIRN_TEST_NATS_URL").unwrap();
     let (report, scratch) = super::plugins::run_bench(&["cluster", "--postgres", &base, "--nats", &nats, "--seconds", "0.3", "--clients", "2", "--backlog", "500"]);
     let rows = report["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 9, "{report}");
+    assert_eq!(rows.len(), 11, "{report}");
     let baselines = rows.iter().filter(|row| row["versus_baseline"] == "baseline").count();
-    assert_eq!(baselines, 4, "each group of rows has its baseline: {report}");
+    assert_eq!(baselines, 5, "each group of rows has its baseline: {report}");
     assert!(rows[4]["measure"].as_str().unwrap().starts_with("a plugin uploaded to one host until active on another"), "{report}");
     assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0, "the benchmark removed its scratch directory");
 }
