@@ -66,12 +66,8 @@ pub struct HttpBenchArgs {
     /// Where plugins/build put bank-account.wasm and test-sleep.wasm
     #[arg(long, default_value = "plugins/dist")]
     plugin_directory: std::path::PathBuf,
-    /// Seconds each load runs
-    #[arg(long, default_value_t = 5.0)]
-    seconds: f64,
-    /// Concurrent clients (keep-alive connections) for commands and reads
-    #[arg(long, default_value_t = 16)]
-    clients: usize,
+    #[command(flatten)]
+    load: LoadArgs,
     /// Live-stream subscribers
     #[arg(long, default_value_t = 100)]
     subscribers: usize,
@@ -117,6 +113,30 @@ pub struct MigratorBenchArgs {
     json: bool,
 }
 
+/// How hard and how long an HTTP load runs.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Seconds each load runs
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Concurrent clients (kept-alive connections) per load
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+}
+
+impl LoadArgs {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(self.seconds > 0.0 && self.seconds <= 3600.0) {
+            problems.push(format!("--seconds {} must be more than 0 and at most 3600", self.seconds));
+        }
+        if self.clients == 0 {
+            problems.push("--clients must be at least 1".to_owned());
+        }
+        problems
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ClusterBenchArgs {
     /// The PostgreSQL database the hosts share, in a schema of their own (dropped afterwards)
@@ -128,12 +148,8 @@ pub struct ClusterBenchArgs {
     /// Where plugins/build put the components
     #[arg(long, default_value = "plugins/dist")]
     plugin_directory: std::path::PathBuf,
-    /// Seconds per command load
-    #[arg(long, default_value_t = 5.0)]
-    seconds: f64,
-    /// Concurrent clients per command load
-    #[arg(long, default_value_t = 16)]
-    clients: usize,
+    #[command(flatten)]
+    load: LoadArgs,
     /// Events in the publisher's backlog
     #[arg(long, default_value_t = 50_000)]
     backlog: u64,
@@ -239,12 +255,16 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
             print_report(&report, args.json)
         }
         BenchCommand::Cluster(args) => {
+            let problems = args.load.problems();
+            if !problems.is_empty() {
+                return Err(super::exit::UsageError(problems.join("; ")).into());
+            }
             let config = cairn_bench::cluster::ClusterBenchConfig {
                 postgres_url: args.postgres.clone(),
                 nats_url: args.nats.clone(),
                 plugin_directory: args.plugin_directory.clone(),
-                seconds: args.seconds,
-                clients: args.clients.max(1),
+                seconds: args.load.seconds,
+                clients: args.load.clients,
                 backlog: args.backlog.max(1),
             };
             let report = cairn_bench::cluster::run(&config).await.context("cluster benchmark failed")?;
@@ -275,20 +295,17 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
             print_report(&report, args.json)
         }
         BenchCommand::Http(args) => {
-            let mut problems = Vec::new();
-            if !(args.seconds > 0.0 && args.seconds <= 3600.0) {
-                problems.push(format!("--seconds {} must be more than 0 and at most 3600", args.seconds));
-            }
-            if args.clients == 0 || args.subscribers == 0 || args.fan_out_rate == 0 {
-                problems.push("--clients, --subscribers and --fan-out-rate must be at least 1".to_owned());
+            let mut problems = args.load.problems();
+            if args.subscribers == 0 || args.fan_out_rate == 0 {
+                problems.push("--subscribers and --fan-out-rate must be at least 1".to_owned());
             }
             if !problems.is_empty() {
                 return Err(super::exit::UsageError(problems.join("; ")).into());
             }
             let config = cairn_bench::http::HttpBenchConfig {
                 plugin_directory: args.plugin_directory.clone(),
-                duration: std::time::Duration::from_secs_f64(args.seconds),
-                clients: args.clients,
+                duration: std::time::Duration::from_secs_f64(args.load.seconds),
+                clients: args.load.clients,
                 subscribers: args.subscribers,
                 fan_out_rate: args.fan_out_rate,
                 sleeping_calls: args.sleeping_calls,
