@@ -254,27 +254,8 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
             let report = cairn_bench::snapshots::run(&config).await.context("snapshot benchmark failed")?;
             print_report(&report, args.json)
         }
-        BenchCommand::Cluster(args) => {
-            let problems = args.load.problems();
-            if !problems.is_empty() {
-                return Err(super::exit::UsageError(problems.join("; ")).into());
-            }
-            let config = cairn_bench::cluster::ClusterBenchConfig {
-                postgres_url: args.postgres.clone(),
-                nats_url: args.nats.clone(),
-                plugin_directory: args.plugin_directory.clone(),
-                seconds: args.load.seconds,
-                clients: args.load.clients,
-                backlog: args.backlog.max(1),
-            };
-            let report = cairn_bench::cluster::run(&config).await.context("cluster benchmark failed")?;
-            print_report(&report, args.json)
-        }
-        BenchCommand::Shadow(args) => {
-            let config = cairn_bench::shadow::ShadowBenchConfig { plugin_directory: args.plugin_directory.clone(), accounts: args.accounts };
-            let report = cairn_bench::shadow::run(&config).await.context("shadow benchmark failed")?;
-            print_report(&report, args.json)
-        }
+        BenchCommand::Cluster(args) => run_cluster(args).await,
+        BenchCommand::Shadow(args) => run_shadow(args).await,
         BenchCommand::Commands(args) => run_commands(args).await,
         BenchCommand::Migrators(args) => {
             let config = cairn_bench::migrators::MigratorBenchConfig { plugin_directory: args.plugin_directory.clone(), events: args.events };
@@ -339,5 +320,28 @@ async fn run_commands(args: &CommandBenchArgs) -> anyhow::Result<()> {
         runs: args.runs as usize,
     };
     let report = cairn_bench::commands::run(&config).await.context("command benchmark failed")?;
+    print_report(&report, args.json)
+}
+
+async fn run_cluster(args: &ClusterBenchArgs) -> anyhow::Result<()> {
+    let problems = args.load.problems();
+    if !problems.is_empty() {
+        return Err(super::exit::UsageError(problems.join("; ")).into());
+    }
+    let config = cairn_bench::cluster::ClusterBenchConfig {
+        postgres_url: args.postgres.clone(),
+        nats_url: args.nats.clone(),
+        plugin_directory: args.plugin_directory.clone(),
+        seconds: args.load.seconds,
+        clients: args.load.clients,
+        backlog: args.backlog.max(1),
+    };
+    let report = cairn_bench::cluster::run(&config).await.context("cluster benchmark failed")?;
+    print_report(&report, args.json)
+}
+
+async fn run_shadow(args: &ShadowBenchArgs) -> anyhow::Result<()> {
+    let config = cairn_bench::shadow::ShadowBenchConfig { plugin_directory: args.plugin_directory.clone(), accounts: args.accounts };
+    let report = cairn_bench::shadow::run(&config).await.context("shadow benchmark failed")?;
     print_report(&report, args.json)
 }
