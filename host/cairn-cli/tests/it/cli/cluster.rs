@@ -118,7 +118,17 @@ fn three_hosts_share_the_projections_take_over_a_killed_one_and_end_as_one_host_
         command(&hosts[account % 2], account, "Withdraw", json!({"amount": 1}));
     }
     cairn.wait_until("every projection caught up with the log", caught_up);
+    super::serve::wait_for("each handler's projection runs on exactly one host, by the hosts' own metrics", || {
+        HANDLERS.iter().all(|handler| hosts.iter().filter(|host| projection_running_metric(host, handler)).count() == 1)
+    });
     assert_read_models_match_a_single_host(&cairn);
+}
+
+/// Whether `server`'s `/metrics` says it runs `handler`'s projection.
+fn projection_running_metric(server: &Server, handler: &str) -> bool {
+    let response = super::serve::agent().get(&server.url("/metrics")).call().unwrap().into_string().unwrap();
+    let series = format!("cairn_projection_running{{handler=\"{handler}\"}} 1");
+    response.lines().any(|line| line == series)
 }
 
 #[test]
