@@ -13,6 +13,7 @@
 mod auth;
 mod body;
 mod commands;
+mod console;
 mod error;
 mod events;
 mod guard;
@@ -160,6 +161,7 @@ pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeO
     let document = Arc::new(document.to_pretty_json().expect("the OpenAPI document serialises"));
     routes
         .route("/openapi.json", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }))
+        .merge(console::routes())
         .layer(axum::middleware::from_fn(guard::json_refusals))
         .layer(axum::middleware::from_fn(count_request))
         .fallback(|| async { ApiError::not_found("no such route; GET /openapi.json lists them") })

@@ -1,0 +1,130 @@
+// The console: plain modules, no dependencies, served by `cairn serve` from
+// the binary. It reads the same HTTP API as any client, with the bearer
+// token the user gives (kept for this tab only, in sessionStorage).
+
+const tokenKey = "cairn-token";
+
+function headers() {
+  const token = sessionStorage.getItem(tokenKey);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: headers() });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = body?.error?.message ?? `${response.status} ${response.statusText}`;
+    throw new Error(`${path}: ${message}`);
+  }
+  return body;
+}
+
+function cell(text, className) {
+  const td = document.createElement("td");
+  td.textContent = text ?? "";
+  if (className) td.className = className;
+  return td;
+}
+
+function fill(tableId, rows) {
+  const body = document.querySelector(`#${tableId} tbody`);
+  body.replaceChildren(
+    ...rows.map((cells) => {
+      const tr = document.createElement("tr");
+      tr.append(...cells);
+      return tr;
+    }),
+  );
+}
+
+async function showOverview() {
+  const status = document.getElementById("status");
+  try {
+    const health = await api("/health");
+    const store = document.getElementById("store");
+    const facts = [
+      ["status", health.status],
+      ["backend", health.store.backend],
+      ["head position", health.store.head_position],
+      ["latest event", health.store.latest_event_at ?? "none yet"],
+      ["hosts alive", (health.hosts ?? []).length],
+      ["dead letters pending", health.dead_letters_pending ?? 0],
+    ];
+    store.replaceChildren(...facts.flatMap(([name, value]) => [Object.assign(document.createElement("dt"), { textContent: name }), Object.assign(document.createElement("dd"), { textContent: String(value) })]));
+    fill("plugins", health.plugins.map((plugin) => [cell(plugin.name), cell(plugin.kind), cell(plugin.version), cell(plugin.loaded ? "yes" : plugin.error ?? "no", plugin.error ? "bad" : "")]));
+    fill(
+      "projections",
+      health.projections.map((projection) => [
+        cell(projection.handler),
+        cell(projection.state, projection.state === "failed" ? "bad" : ""),
+        cell(projection.holder ?? ""),
+        cell(projection.position),
+        cell(projection.lag, projection.lag > 0 ? "bad" : ""),
+      ]),
+    );
+    status.textContent = `${health.status}; refreshed ${new Date().toLocaleTimeString()}`;
+    status.className = health.status === "healthy" ? "" : "bad";
+  } catch (error) {
+    status.textContent = String(error.message);
+    status.className = "bad";
+  }
+}
+
+let tail = null;
+let paused = false;
+let lastEventId = null;
+
+async function startTail() {
+  const state = document.getElementById("tail-state");
+  // From where the log ends now (or where a paused tail stopped), not from
+  // the start of history. EventSource sends no headers; with tokens
+  // configured the live tail needs a session the console does not make yet.
+  const after = lastEventId ?? (await api("/health").then((health) => health.store.head_position ?? 0).catch(() => 0));
+  // A resumed tail goes on from here, even if nothing arrived before the pause.
+  lastEventId = String(after);
+  tail = new EventSource(`/events/stream?after=${encodeURIComponent(after)}`);
+  tail.addEventListener("open", () => (state.textContent = "following the log"));
+  tail.addEventListener("event", (message) => {
+    lastEventId = message.lastEventId;
+    const event = JSON.parse(message.data);
+    const row = document.createElement("tr");
+    row.append(cell(event.global_position), cell(`${event.aggregate_type}/${event.aggregate_id}`), cell(event.event_type), cell(JSON.stringify(event.payload), "payload"));
+    const body = document.querySelector("#events tbody");
+    body.prepend(row);
+    while (body.children.length > 200) body.lastElementChild.remove();
+  });
+  tail.addEventListener("error", () => (state.textContent = "disconnected; the browser retries (a token-protected server needs a session the console does not make yet)"));
+}
+
+function toggleTail() {
+  const button = document.getElementById("tail-toggle");
+  if (paused) {
+    startTail();
+    button.textContent = "Pause";
+  } else {
+    tail?.close();
+    document.getElementById("tail-state").textContent = "paused";
+    button.textContent = "Resume";
+  }
+  paused = !paused;
+}
+
+function route() {
+  const page = location.hash === "#tail" ? "tail" : "overview";
+  document.getElementById("overview").hidden = page !== "overview";
+  document.getElementById("tail").hidden = page !== "tail";
+  if (page === "tail" && !tail && !paused) startTail();
+}
+
+document.getElementById("login").addEventListener("submit", (submitted) => {
+  submitted.preventDefault();
+  const token = document.getElementById("token").value.trim();
+  if (token) sessionStorage.setItem(tokenKey, token);
+  else sessionStorage.removeItem(tokenKey);
+  showOverview();
+});
+document.getElementById("tail-toggle").addEventListener("click", toggleTail);
+window.addEventListener("hashchange", route);
+route();
+showOverview();
+setInterval(showOverview, 2000);
