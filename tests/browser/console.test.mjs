@@ -56,6 +56,18 @@ await check("pausing the tail stops it, and resuming catches up from where it st
   await page.locator("#events tbody tr", { hasText: "console-2" }).waitFor({ timeout: 5000 });
 });
 
+await check("a plugin uploaded on the plugins page is active at once", async (page) => {
+  await page.goto(`${base}/console#plugins-page`);
+  await page.locator("#versions tbody tr", { hasText: "bank-account" }).waitFor();
+  await page.locator("#upload-name").fill("counted");
+  await page.locator("#upload-file").setInputFiles(`${process.env.PLUGIN_DIRECTORY}/event-counter.wasm`);
+  await page.locator("#upload-state", { hasText: "counted version 1 is active" }).waitFor();
+  await page.locator("#versions tbody tr", { hasText: "counted" }).waitFor();
+  await page.screenshot({ path: `${screenshots}/plugins.png`, fullPage: true });
+  await page.goto(`${base}/console`);
+  await page.locator("#plugins tbody tr", { hasText: "counted" }).waitFor();
+});
+
 await check("a forged cross-origin POST is refused", async () => {
   const response = await fetch(`${base}/commands/bank-account/forged`, { method: "POST", headers: { "content-type": "text/plain", origin: "https://attacker.example" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Eve" } }) });
   assert.equal(response.status, 403, `status ${response.status}`);

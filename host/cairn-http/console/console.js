@@ -9,8 +9,8 @@ function headers() {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-async function api(path) {
-  const response = await fetch(path, { headers: headers() });
+async function api(path, init = {}) {
+  const response = await fetch(path, { ...init, headers: { ...headers(), ...(init.headers ?? {}) } });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const message = body?.error?.message ?? `${response.status} ${response.statusText}`;
@@ -23,6 +23,12 @@ function cell(text, className) {
   const td = document.createElement("td");
   td.textContent = text ?? "";
   if (className) td.className = className;
+  return td;
+}
+
+function codeCell(text) {
+  const td = document.createElement("td");
+  td.append(Object.assign(document.createElement("code"), { className: "hash", textContent: text }));
   return td;
 }
 
@@ -70,6 +76,75 @@ async function showOverview() {
   }
 }
 
+async function showPlugins() {
+  try {
+    const { plugins } = await api("/plugins");
+    fill(
+      "versions",
+      plugins.map((plugin) => {
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "Remove";
+        remove.addEventListener("click", () => removePlugin(plugin.name, plugin.version));
+        const action = document.createElement("td");
+        action.append(remove);
+        return [
+          cell(plugin.name),
+          cell(plugin.version),
+          cell(plugin.kind),
+          cell(plugin.description?.contract ?? ""),
+          codeCell(plugin.content_hash.slice(0, 12)),
+          cell(`${Math.round(plugin.size_bytes / 1024)} KiB`),
+          cell(plugin.active ? "active" : "", plugin.load_error ? "bad" : ""),
+          action,
+        ];
+      }),
+    );
+  } catch (error) {
+    document.getElementById("upload-state").textContent = String(error.message);
+  }
+}
+
+async function upload(file) {
+  const state = document.getElementById("upload-state");
+  const name = document.getElementById("upload-name").value.trim();
+  state.textContent = `uploading ${file.name}…`;
+  try {
+    const added = await api(`/plugins${name ? `?name=${encodeURIComponent(name)}` : ""}`, { method: "POST", headers: { "content-type": "application/wasm" }, body: file });
+    state.textContent = `${added.name} version ${added.version} is active${added.already_active ? " (it already was)" : ""}`;
+  } catch (error) {
+    state.textContent = String(error.message);
+  }
+  showPlugins();
+}
+
+async function removePlugin(name, version) {
+  if (!confirm(`Remove ${name} version ${version}?`)) return;
+  try {
+    await api(`/plugins/${encodeURIComponent(name)}?version=${version}`, { method: "DELETE" });
+  } catch (error) {
+    document.getElementById("upload-state").textContent = String(error.message);
+  }
+  showPlugins();
+}
+
+const drop = document.getElementById("drop");
+drop.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  drop.classList.add("over");
+});
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  const [file] = event.dataTransfer.files;
+  if (file) upload(file);
+});
+document.getElementById("upload-file").addEventListener("change", (event) => {
+  const [file] = event.target.files;
+  if (file) upload(file);
+});
+
 let tail = null;
 let paused = false;
 let lastEventId = null;
@@ -110,10 +185,11 @@ function toggleTail() {
 }
 
 function route() {
-  const page = location.hash === "#tail" ? "tail" : "overview";
-  document.getElementById("overview").hidden = page !== "overview";
-  document.getElementById("tail").hidden = page !== "tail";
+  const pages = { "#tail": "tail", "#plugins-page": "plugins-page" };
+  const page = pages[location.hash] ?? "overview";
+  for (const id of ["overview", "plugins-page", "tail"]) document.getElementById(id).hidden = page !== id;
   if (page === "tail" && !tail && !paused) startTail();
+  if (page === "plugins-page") showPlugins();
 }
 
 document.getElementById("login").addEventListener("submit", (submitted) => {
