@@ -68,6 +68,31 @@ await check("a plugin uploaded on the plugins page is active at once", async (pa
   await page.locator("#plugins tbody tr", { hasText: "counted" }).waitFor();
 });
 
+await check("the aggregate page sends commands, shows rejections, and travels to version 1", async (page) => {
+  await page.goto(`${base}/console#aggregate`);
+  await page.locator("#aggregate-type").fill("bank-account");
+  await page.locator("#aggregate-id").fill("travel-1");
+  const send = async (commandType, payload) => {
+    await page.locator("#command-type").fill(commandType);
+    await page.locator("#command-payload").fill(JSON.stringify(payload));
+    await page.locator("#command-form button").click();
+  };
+  await send("Open", { owner: "Ann" });
+  await page.locator("#command-result", { hasText: "recorded AccountOpened" }).waitFor();
+  await send("Deposit", { amount: 70 });
+  await page.locator("#command-result", { hasText: "version 2" }).waitFor();
+  await send("Withdraw", { amount: 1000 });
+  await page.locator("#command-result", { hasText: "insufficient funds" }).waitFor();
+  await page.locator("#audit tbody tr").nth(1).waitFor();
+  assert.equal(await page.locator("#audit tbody tr").count(), 2, "the rejection recorded nothing");
+  assert.match(await page.locator("#state").textContent(), /"balance": 70/);
+  await page.locator("#version").focus();
+  await page.keyboard.press("Home");
+  await page.locator("#version-shown", { hasText: "version 1" }).waitFor();
+  assert.match(await page.locator("#state").textContent(), /"balance": 0/);
+  await page.screenshot({ path: `${screenshots}/aggregate.png`, fullPage: true });
+});
+
 await check("a forged cross-origin POST is refused", async () => {
   const response = await fetch(`${base}/commands/bank-account/forged`, { method: "POST", headers: { "content-type": "text/plain", origin: "https://attacker.example" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Eve" } }) });
   assert.equal(response.status, 403, `status ${response.status}`);

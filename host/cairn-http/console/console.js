@@ -145,6 +145,73 @@ document.getElementById("upload-file").addEventListener("change", (event) => {
   if (file) upload(file);
 });
 
+function streamPath() {
+  const type = document.getElementById("aggregate-type").value.trim();
+  const id = document.getElementById("aggregate-id").value.trim();
+  return `${encodeURIComponent(type)}/${encodeURIComponent(id)}`;
+}
+
+// The state at `version` (the latest when absent), folded by the plugin.
+async function showState(version) {
+  const line = document.getElementById("aggregate-state-line");
+  try {
+    const state = await api(`/aggregates/${streamPath()}${version ? `?at_version=${version}` : ""}`);
+    document.getElementById("state").textContent = JSON.stringify(state.state, null, 2);
+    document.getElementById("version-shown").textContent = `version ${state.stream_version}`;
+    line.textContent = `${state.aggregate_type}/${state.aggregate_id} at version ${state.stream_version}, folded by ${state.plugin} version ${state.plugin_version}`;
+    return state;
+  } catch (error) {
+    line.textContent = String(error.message);
+    return null;
+  }
+}
+
+async function loadAggregate() {
+  const state = await showState();
+  const slider = document.getElementById("version");
+  if (state) {
+    Object.assign(slider, { max: Math.max(1, state.stream_version), value: state.stream_version, disabled: state.stream_version < 1 });
+  }
+  try {
+    const audit = await api(`/aggregates/${streamPath()}/audit`);
+    fill("audit", audit.entries.map((entry) => [cell(entry.stream_version), cell(entry.global_position), cell(entry.at), cell(entry.event_type), cell(entry.source), cell(JSON.stringify(entry.payload), "payload")]));
+  } catch (error) {
+    fill("audit", []);
+  }
+}
+
+async function sendCommand() {
+  const result = document.getElementById("command-result");
+  let payload;
+  try {
+    payload = JSON.parse(document.getElementById("command-payload").value || "{}");
+  } catch (error) {
+    result.textContent = `the payload is not JSON: ${error.message}`;
+    result.className = "bad";
+    return;
+  }
+  const command = { command_type: document.getElementById("command-type").value.trim(), payload };
+  try {
+    const answer = await api(`/commands/${streamPath()}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(command) });
+    result.textContent = `recorded ${answer.events.map((event) => event.event_type).join(", ") || "no events"}; the stream is at version ${answer.stream_version}`;
+    result.className = "";
+  } catch (error) {
+    result.textContent = String(error.message);
+    result.className = "bad";
+  }
+  loadAggregate();
+}
+
+document.getElementById("aggregate-form").addEventListener("submit", (submitted) => {
+  submitted.preventDefault();
+  loadAggregate();
+});
+document.getElementById("command-form").addEventListener("submit", (submitted) => {
+  submitted.preventDefault();
+  sendCommand();
+});
+document.getElementById("version").addEventListener("input", (moved) => showState(moved.target.value));
+
 let tail = null;
 let paused = false;
 let lastEventId = null;
@@ -185,9 +252,9 @@ function toggleTail() {
 }
 
 function route() {
-  const pages = { "#tail": "tail", "#plugins-page": "plugins-page" };
+  const pages = { "#tail": "tail", "#plugins-page": "plugins-page", "#aggregate": "aggregate" };
   const page = pages[location.hash] ?? "overview";
-  for (const id of ["overview", "plugins-page", "tail"]) document.getElementById(id).hidden = page !== id;
+  for (const id of ["overview", "aggregate", "plugins-page", "tail"]) document.getElementById(id).hidden = page !== id;
   if (page === "tail" && !tail && !paused) startTail();
   if (page === "plugins-page") showPlugins();
 }
