@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Cli;
+use cairn::cluster::{hosts_alive, projection_of_lease};
 use cairn::replay::live_checkpoint_name;
 use cairn::store::HOST_LEASE_PREFIX;
 
@@ -25,10 +26,10 @@ pub async fn run(cli: &Cli, command: &ClusterCommand) -> anyhow::Result<()> {
     let ClusterCommand::Status(args) = command;
     let store = cli.open_store().await?;
     let (leases, head) = (store.leases().await?, store.head_position().await?);
-    let hosts: Vec<&str> = leases.iter().filter(|lease| !lease.expired).filter_map(|lease| lease.name.strip_prefix(HOST_LEASE_PREFIX)).collect();
+    let hosts = hosts_alive(&leases);
     let mut work = Vec::new();
     for lease in leases.iter().filter(|lease| !lease.name.starts_with(HOST_LEASE_PREFIX)) {
-        let position = match lease.name.strip_prefix("projection:") {
+        let position = match projection_of_lease(&lease.name) {
             Some(handler) => store.checkpoint(&live_checkpoint_name(handler)).await?.map(|checkpoint| checkpoint.position),
             None => None,
         };

@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::ServerState;
 use cairn::plugins::PluginStatus;
-use cairn::cluster::projection_lease_name;
+use cairn::cluster::{hosts_alive, projection_lease_name};
 use cairn::replay::{live_checkpoint_name, ProjectionState};
-use cairn::store::{Lease, HOST_LEASE_PREFIX};
+use cairn::store::Lease;
 
 /// Where each handler's live projection stands.
 struct ProjectionReading {
@@ -113,7 +113,7 @@ async fn readiness(state: &ServerState) -> (StatusCode, Json<Value>) {
     let readings = projection_readings(state, &statuses, &leases).await;
     let projections_healthy = readings.iter().all(|reading| !matches!(reading.state, Some(ProjectionState::Failed { .. })));
     let projections: Vec<Value> = readings.iter().map(|reading| projection_json(reading, head.as_ref().ok().copied(), state.projections.is_some())).collect();
-    let hosts: Vec<&str> = leases.iter().filter(|lease| !lease.expired).filter_map(|lease| lease.name.strip_prefix(HOST_LEASE_PREFIX)).collect();
+    let hosts = hosts_alive(&leases);
     let this_host = state.projections.as_ref().map(|supervisor| supervisor.member().holder().to_owned());
     let dead_letters = store.dead_letter_counts().await.ok();
     let pending_dead_letters = dead_letters.as_ref().map(|counts| counts.iter().map(|count| count.failed + count.parked).sum::<u64>());

@@ -17,12 +17,22 @@ use std::time::{Duration, Instant};
 
 use crate::store::{EventStore, Lease, StoreError, HOST_LEASE_PREFIX};
 
-/// How long a lease lasts unless renewed, by default.
-pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(5);
+/// The prefix of the leases live projections run under.
+const PROJECTION_LEASE_PREFIX: &str = "projection:";
 
 /// The lease a handler's live projection runs under.
 pub fn projection_lease_name(handler: &str) -> String {
-    format!("projection:{handler}")
+    format!("{PROJECTION_LEASE_PREFIX}{handler}")
+}
+
+/// The handler whose live projection `lease_name` is, if it is one's.
+pub fn projection_of_lease(lease_name: &str) -> Option<&str> {
+    lease_name.strip_prefix(PROJECTION_LEASE_PREFIX)
+}
+
+/// The hosts alive, by name, among `leases` as read.
+pub fn hosts_alive(leases: &[Lease]) -> Vec<&str> {
+    leases.iter().filter(|lease| !lease.expired).filter_map(|lease| lease.name.strip_prefix(HOST_LEASE_PREFIX)).collect()
 }
 
 /// How many pieces of work one of `hosts` should hold.
@@ -78,11 +88,11 @@ impl ClusterMember {
         Ok(())
     }
 
-    /// The hosts alive now, this one included, and every lease as read.
-    pub async fn survey(&self) -> Result<(usize, Vec<Lease>), StoreError> {
+    /// How many hosts are alive now, this one included (even before its
+    /// first heartbeat lands).
+    pub async fn hosts_alive(&self) -> Result<usize, StoreError> {
         let leases = self.store.leases().await?;
-        let alive = leases.iter().filter(|lease| lease.name.starts_with(HOST_LEASE_PREFIX) && !lease.expired && lease.holder != self.holder).count() + 1;
-        Ok((alive, leases))
+        Ok(hosts_alive(&leases).into_iter().filter(|host| *host != self.holder).count() + 1)
     }
 
     pub async fn acquire(&self, name: &str) -> Result<Option<Lease>, StoreError> {

@@ -146,23 +146,24 @@ async fn run_candidate(
         let Some(last) = page.last() else { break };
         after = last.global_position;
         let wanted: Vec<RecordedEvent> = page.into_iter().filter(|event| handler.wants(event)).collect();
-        let by_id: HashMap<uuid::Uuid, RecordedEvent> = wanted.iter().map(|event| (event.id, event.clone())).collect();
         let (wanted, unreadable) = crate::migrate::upcast_isolated(&chains, wanted).await;
         let outcome = run_partition(handler, target.clone(), wanted, &parked, &unreadable, &policy, 0).await;
         report.events_handled += outcome.processed;
         target.cache.apply(outcome.buffer.writes());
         parked.extend(outcome.newly_parked);
-        for (letter, error) in outcome.dead_letters.into_iter().filter_map(|letter| letter.error.clone().map(|error| (letter, error))) {
-            let event = &by_id[&letter.event_id];
-            failures.push(CandidateFailure {
-                event_id: event.id,
-                global_position: event.global_position,
-                event_type: event.event_type.clone(),
-                aggregate_type: event.aggregate_type.clone(),
-                aggregate_id: event.aggregate_id.clone(),
+        // A dead letter with an error is an event the candidate failed on
+        // (the others are parked behind one); it names the event already.
+        failures.extend(outcome.dead_letters.into_iter().filter_map(|letter| {
+            let error = letter.error?;
+            Some(CandidateFailure {
+                event_id: letter.event_id,
+                global_position: letter.global_position,
+                event_type: letter.event_type,
+                aggregate_type: letter.aggregate_type,
+                aggregate_id: letter.aggregate_id,
                 error,
-            });
-        }
+            })
+        }));
         progress(after, position);
     }
     Ok(failures)

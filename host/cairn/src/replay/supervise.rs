@@ -163,8 +163,8 @@ impl ProjectionSupervisor {
             .filter(|status| status.kind == Some(crate::runtime::PluginKind::Handler))
             .map(|status| (status.record.name, status.record.version))
             .collect();
-        let hosts = match self.member.survey().await {
-            Ok((hosts, _)) => hosts,
+        let hosts = match self.member.hosts_alive().await {
+            Ok(hosts) => hosts,
             Err(error) => {
                 tracing::warn!(%error, "could not read the leases; trying again");
                 return;
