@@ -1,75 +1,96 @@
 // The console in Chromium, as an operator uses it. Usage:
-//   node console.test.mjs BASE_URL SCREENSHOT_DIRECTORY   (CHROMIUM: the browser)
-// Each check prints one line; the first failure ends the run with exit 1.
-import { chromium } from "playwright-core";
+//   node console.test.mjs BASE_URL SCREENSHOT_DIRECTORY
+// with CHROMIUM (the browser), PLUGIN_DIRECTORY, ADMIN_TOKEN and READ_TOKEN.
+// Each check prints one line; a failure saves a screenshot and, at the end,
+// makes the run exit 1.
 import assert from "node:assert/strict";
+import { base, call, check, finish, login, plugins, readToken, screenshot } from "./harness.mjs";
+import { operationsChecks } from "./operations.test.mjs";
 
-const [base, screenshots] = process.argv.slice(2);
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] });
-const failures = [];
+const parcels = Array.from({ length: 120 }, (_, index) => ({
+  aggregate_type: "parcel",
+  aggregate_id: `parcel-${index % 3}`,
+  event_type: index === 0 ? "ParcelSent" : "ParcelScanned",
+  payload: { scan: index },
+  correlation_id: index < 4 ? "delivery-7" : undefined,
+}));
+const appended = await call("/events/batch", { method: "POST", body: JSON.stringify({ events: parcels }) });
+assert.equal(appended.status, 201, JSON.stringify(appended.body));
 
-async function check(name, body) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  try {
-    await body(page);
-    console.log(`ok: ${name}`);
-  } catch (error) {
-    failures.push(name);
-    console.error(`FAILED: ${name}\n${error.stack}`);
-    await page.screenshot({ path: `${screenshots}/failed-${name.replaceAll(/[^a-z0-9]+/gi, "-")}.png` }).catch(() => {});
-  } finally {
-    await page.close();
-  }
-}
-
-await check("/ leads to the overview, which lists the plugins and projections", async (page) => {
+await check("logging in with a token opens the console; a wrong one is refused", async (page) => {
   await page.goto(base);
   assert.equal(new URL(page.url()).pathname, "/console");
+  await page.locator("#login").waitFor();
+  assert.ok(await page.locator("main").isHidden(), "nothing shows before a login");
+  await page.locator("#token").fill("not-a-token");
+  await page.locator("#token").press("Enter");
+  await page.locator("#login-state", { hasText: "not configured" }).waitFor();
+  await login(page);
+  const cookie = (await page.context().cookies()).find((one) => one.name === "cairn_session");
+  assert.ok(cookie?.httpOnly, "the session cookie is HttpOnly");
+  assert.equal(cookie.sameSite, "Strict");
+  assert.equal(await page.evaluate(() => document.cookie), "", "no script can read the session");
   await page.locator("#plugins tbody tr", { hasText: "bank-account" }).waitFor();
   await page.locator("#projections tbody tr", { hasText: "account-summary" }).waitFor();
   await page.locator("#status", { hasText: "healthy" }).waitFor();
-  await page.screenshot({ path: `${screenshots}/overview.png`, fullPage: true });
+  await page.locator("#statistics dd", { hasText: "120" }).first().waitFor();
+  await page.locator("#plugin-log tbody tr", { hasText: "picky" }).waitFor();
+  // Two samples make a line on each chart.
+  await page.locator("#throughput-chart path").first().waitFor({ state: "attached" });
+  await page.locator("#lag-chart path").first().waitFor({ state: "attached" });
+  await screenshot(page, "overview");
+  await page.locator("#logout").click();
+  await page.locator("#login").waitFor();
+  assert.equal((await call("/session", { headers: { authorization: "", cookie: `cairn_session=${cookie.value}` } })).status, 401, "a closed session is over");
 });
 
-await check("a command's event appears in the live tail", async (page) => {
-  await page.goto(`${base}/console#tail`);
+await check("a command's event appears in the live tail within a second", async (page) => {
+  await login(page, undefined, "admin", "#tail");
   await page.locator("#tail-state", { hasText: "following the log" }).waitFor();
-  const answer = await page.evaluate(async () => {
+  const status = await page.evaluate(async () => {
     const response = await fetch("/commands/bank-account/console-1", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Ann" } }) });
     return response.status;
   });
-  assert.equal(answer, 200);
-  await page.locator("#events tbody tr", { hasText: "AccountOpened" }).waitFor({ timeout: 5000 });
-  await page.screenshot({ path: `${screenshots}/live-tail.png`, fullPage: true });
+  assert.equal(status, 200);
+  await page.locator("#events tbody tr", { hasText: "AccountOpened" }).waitFor({ timeout: 1000 });
+  await screenshot(page, "live-tail");
 });
 
-await check("pausing the tail stops it, and resuming catches up from where it stopped", async (page) => {
-  await page.goto(`${base}/console#tail`);
+await check("the tail pauses, resumes from where it stopped, and filters, from the keyboard", async (page) => {
+  await login(page, undefined, "admin", "#tail");
   await page.locator("#tail-state", { hasText: "following the log" }).waitFor();
-  await page.keyboard.press("Tab");
   await page.locator("#tail-toggle").focus();
   await page.keyboard.press("Enter");
   await page.locator("#tail-state", { hasText: "paused" }).waitFor();
-  await page.evaluate(() => fetch("/commands/bank-account/console-2", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Bo" } }) }));
+  await call("/commands/bank-account/console-2", { method: "POST", body: JSON.stringify({ command_type: "Open", payload: { owner: "Bo" } }) });
   assert.equal(await page.locator("#events tbody tr", { hasText: "console-2" }).count(), 0, "nothing arrives while paused");
   await page.keyboard.press("Enter");
   await page.locator("#events tbody tr", { hasText: "console-2" }).waitFor({ timeout: 5000 });
+  await page.locator("#tail-event-type").fill("MoneyDeposited");
+  await page.locator("#tail-event-type").press("Enter");
+  await call("/commands/bank-account/console-2", { method: "POST", body: JSON.stringify({ command_type: "Deposit", payload: { amount: 5 } }) });
+  await call("/events", { method: "POST", body: JSON.stringify({ aggregate_type: "parcel", aggregate_id: "filtered-out", event_type: "ParcelScanned", payload: {} }) });
+  await page.locator("#events tbody tr", { hasText: "MoneyDeposited" }).waitFor({ timeout: 5000 });
+  assert.equal(await page.locator("#events tbody tr", { hasText: "filtered-out" }).count(), 0, "the filter holds");
 });
 
 await check("a plugin uploaded on the plugins page is active at once", async (page) => {
-  await page.goto(`${base}/console#plugins-page`);
-  await page.locator("#versions tbody tr", { hasText: "bank-account" }).waitFor();
+  await login(page, undefined, "admin", "#plugins-page");
+  const bankAccount = page.locator("#versions tbody tr", { has: page.locator("td:first-child", { hasText: /^bank-account$/ }) });
+  await bankAccount.waitFor();
   await page.locator("#upload-name").fill("counted");
-  await page.locator("#upload-file").setInputFiles(`${process.env.PLUGIN_DIRECTORY}/event-counter.wasm`);
+  await page.locator("#upload-file").setInputFiles(`${plugins}/event-counter.wasm`);
   await page.locator("#upload-state", { hasText: "counted version 1 is active" }).waitFor();
   await page.locator("#versions tbody tr", { hasText: "counted" }).waitFor();
-  await page.screenshot({ path: `${screenshots}/plugins.png`, fullPage: true });
+  await bankAccount.locator("summary").click();
+  await bankAccount.locator("pre", { hasText: "snapshot_every" }).waitFor();
+  await screenshot(page, "plugins");
   await page.goto(`${base}/console`);
   await page.locator("#plugins tbody tr", { hasText: "counted" }).waitFor();
 });
 
 await check("the aggregate page sends commands, shows rejections, and travels to version 1", async (page) => {
-  await page.goto(`${base}/console#aggregate`);
+  await login(page, undefined, "admin", "#aggregate");
   await page.locator("#aggregate-type").fill("bank-account");
   await page.locator("#aggregate-id").fill("travel-1");
   const send = async (commandType, payload) => {
@@ -90,26 +111,79 @@ await check("the aggregate page sends commands, shows rejections, and travels to
   await page.keyboard.press("Home");
   await page.locator("#version-shown", { hasText: "version 1" }).waitFor();
   assert.match(await page.locator("#state").textContent(), /"balance": 0/);
-  await page.screenshot({ path: `${screenshots}/aggregate.png`, fullPage: true });
+  await screenshot(page, "aggregate");
 });
 
-await check("a forged cross-origin POST is refused", async () => {
-  const response = await fetch(`${base}/commands/bank-account/forged`, { method: "POST", headers: { "content-type": "text/plain", origin: "https://attacker.example" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Eve" } }) });
-  assert.equal(response.status, 403, `status ${response.status}`);
+await check("streams are searched and paged from the keyboard, and an event links to its correlation", async (page) => {
+  await login(page, undefined, "admin", "#streams");
+  await page.keyboard.press("/");
+  await page.keyboard.type("parcel");
+  await page.keyboard.press("Enter");
+  await page.locator("#streams-state", { hasText: "page 1: 50 events; more follow" }).waitFor();
+  await page.locator("#stream-events").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("n");
+  await page.locator("#streams-state", { hasText: "page 2: 50 events" }).waitFor();
+  await page.keyboard.press("n");
+  await page.locator("#streams-state", { hasText: /page 3: 2\d events$/ }).waitFor();
+  await page.keyboard.press("p");
+  await page.locator("#streams-state", { hasText: "page 2" }).waitFor();
+  await page.keyboard.press("p");
+  await page.locator("#streams-state", { hasText: "page 1" }).waitFor();
+  await page.locator("#stream-events tbody tr", { hasText: "ParcelSent" }).locator("button").click();
+  await page.locator("#event-title", { hasText: "ParcelSent" }).waitFor();
+  assert.match(await page.locator("#event-payload").textContent(), /"scan": 0/);
+  await page.locator("#event-raw").check();
+  await page.locator("#event-title", { hasText: "as stored" }).waitFor();
+  await page.locator("#event-links button", { hasText: "delivery-7" }).click();
+  await page.locator("#streams-state", { hasText: "page 1: 4 events" }).waitFor();
+  await screenshot(page, "streams");
 });
 
-await check("the overview is readable on a 390-px-wide phone", async () => {
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  await phone.goto(`${base}/console`);
-  await phone.locator("#plugins tbody tr", { hasText: "bank-account" }).waitFor();
-  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
-  await phone.screenshot({ path: `${screenshots}/overview-phone.png`, fullPage: true });
-  await phone.close();
+await operationsChecks();
+
+await check("a read-scope token sees no write buttons, and its session cannot write", async (page) => {
+  await login(page, readToken, "read");
+  await page.locator("#plugins tbody tr", { hasText: "bank-account" }).waitFor();
+  for (const hash of ["#overview", "#aggregate", "#projections-page", "#streams", "#tail"]) {
+    await page.goto(`${base}/console${hash}`);
+    await page.locator("#who", { hasText: "read scope" }).waitFor();
+    const writeButtons = page.locator("button:visible", { hasText: /^(Send|Remove|Retry|Skip|Retry all|Skip all|Rebuild|Start replay)$/ });
+    assert.equal(await writeButtons.count(), 0, `write buttons on ${hash}`);
+    assert.ok(await page.locator("#nav-plugins").isHidden(), "no plugins page");
+    assert.ok(await page.locator("#nav-replay").isHidden(), "no replay page");
+  }
+  assert.ok(await page.locator("#command-form").isHidden());
+  const status = await page.evaluate(async () => {
+    const response = await fetch("/commands/bank-account/read-only", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Eve" } }) });
+    return response.status;
+  });
+  assert.equal(status, 403);
 });
 
-await browser.close();
-if (failures.length > 0) {
-  console.error(`${failures.length} console checks failed: ${failures.join("; ")}`);
-  process.exit(1);
-}
+await check("a forged cross-origin POST is refused, with a token or a session", async (page) => {
+  const forged = await call("/commands/bank-account/forged", { method: "POST", headers: { origin: "https://attacker.example", "content-type": "text/plain" }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Eve" } }) });
+  assert.equal(forged.status, 403, `status ${forged.status}`);
+  assert.equal(forged.body.error.code, "cross_origin");
+  // A cookie stolen into another client, which sends no Origin.
+  await login(page);
+  const cookie = (await page.context().cookies()).find((one) => one.name === "cairn_session");
+  const replayed = await call("/commands/bank-account/forged", { method: "POST", headers: { authorization: "", cookie: `cairn_session=${cookie.value}` }, body: JSON.stringify({ command_type: "Open", payload: { owner: "Eve" } }) });
+  assert.equal(replayed.status, 403, `status ${replayed.status}`);
+  assert.equal((await call("/streams/bank-account/forged")).body.version, 0, "nothing was written");
+});
+
+await check("the overview is readable on a 390-px-wide phone", async (page) => {
+  await login(page);
+  await page.locator("#plugins tbody tr", { hasText: "bank-account" }).waitFor();
+  for (const hash of ["#overview", "#projections-page", "#streams"]) {
+    await page.goto(`${base}/console${hash}`);
+    await page.locator("#who", { hasText: "admin scope" }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${hash} is ${overflow} px wider than the screen`);
+  }
+  await page.goto(`${base}/console`);
+  await page.locator("#plugins tbody tr", { hasText: "bank-account" }).waitFor();
+  await screenshot(page, "overview-phone");
+}, { width: 390, height: 844 });
+
+await finish();

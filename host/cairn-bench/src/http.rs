@@ -239,7 +239,7 @@ pub(crate) struct TestServer {
 }
 
 impl TestServer {
-    async fn start(commands: Arc<Commands>) -> anyhow::Result<Self> {
+    pub(crate) async fn start(commands: Arc<Commands>) -> anyhow::Result<Self> {
         let options = ServeOptions { max_sse_clients: 10_000, ..ServeOptions::default() };
         let state = Arc::new(ServerState::new(commands, None, None, &options));
         let router = cairn_http::router(state.clone(), Arc::new(TokenTable::default()), &options);
@@ -264,7 +264,7 @@ impl TestServer {
         Ok(Arc::new(connections))
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         // Ends the open SSE streams, so that the graceful shutdown finishes.
         self.state.live.stop();
         self.stop.send_replace(true);

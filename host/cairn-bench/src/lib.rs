@@ -7,6 +7,7 @@ mod cairn_process;
 pub mod cluster;
 mod cluster_rows;
 pub mod commands;
+pub mod console;
 mod exec_process;
 pub mod http;
 pub mod migrators;

@@ -66,7 +66,7 @@ pub async fn run(config: &ReplayBenchConfig) -> anyhow::Result<BenchReport> {
     let projection_handler: Arc<dyn BatchHandler> = Arc::new(PluginHandler(host.handler("stream-index").await?));
     let projection_one = timed(&store, &chains, projection_handler.clone(), &options(1), |_| {}).await?;
     let projection_two = timed(&store, &chains, projection_handler, &options(2), |_| {}).await?;
-    let documents = store.read_model_list("stream-index", None, "streams", "", usize::MAX).await?.len() as u64;
+    let documents = store.read_model_list("stream-index", None, "streams", &cairn::store::KeyPage::prefixed("", usize::MAX)).await?.len() as u64;
     if documents != streams.min(config.events) {
         anyhow::bail!("the projection wrote {documents} documents, not one per stream ({streams})");
     }

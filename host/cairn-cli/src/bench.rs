@@ -34,6 +34,10 @@ pub enum BenchCommand {
     /// after kill -9, and the NATS publisher's rate, each beside the
     /// engine's own limit
     Cluster(ClusterBenchArgs),
+    /// How fast each console page shows its data on a store of 1,000,000
+    /// events, timed by Chromium (tests/browser/run installs it), beside a
+    /// static file of the same server
+    Console(ConsoleBenchArgs),
     /// Commands and cold loads through `cairn exec --commands` against the
     /// same bank account on cqrs-es 0.5, on SQLite and (with --postgres) PostgreSQL
     Commands(CommandBenchArgs),
@@ -57,6 +61,27 @@ pub struct CommandBenchArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     runs: u32,
     /// Print JSON instead of a table
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleBenchArgs {
+    /// Where plugins/build put bank-account.wasm and account-summary.wasm
+    #[arg(long, default_value = "plugins/dist")]
+    plugin_directory: std::path::PathBuf,
+    /// Events in the store
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(10_000..))]
+    events: u64,
+    /// Loads of each page; the median is reported
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    runs: u32,
+    /// The script that drives the browser
+    #[arg(long, default_value = "tests/browser/page-timing.mjs")]
+    timing_script: std::path::PathBuf,
+    /// The Chromium to drive
+    #[arg(long, env = "CHROMIUM", default_value = "/usr/bin/chromium")]
+    chromium: std::path::PathBuf,
     #[arg(long)]
     json: bool,
 }
@@ -256,6 +281,7 @@ pub async fn run(cli: &Cli, command: &BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Cluster(args) => run_cluster(args).await,
         BenchCommand::Shadow(args) => run_shadow(args).await,
+        BenchCommand::Console(args) => run_console(args).await,
         BenchCommand::Commands(args) => run_commands(args).await,
         BenchCommand::Migrators(args) => {
             let config = cairn_bench::migrators::MigratorBenchConfig { plugin_directory: args.plugin_directory.clone(), events: args.events };
@@ -337,6 +363,18 @@ async fn run_cluster(args: &ClusterBenchArgs) -> anyhow::Result<()> {
         backlog: args.backlog.max(1),
     };
     let report = cairn_bench::cluster::run(&config).await.context("cluster benchmark failed")?;
+    print_report(&report, args.json)
+}
+
+async fn run_console(args: &ConsoleBenchArgs) -> anyhow::Result<()> {
+    let config = cairn_bench::console::ConsoleBenchConfig {
+        plugin_directory: args.plugin_directory.clone(),
+        events: args.events,
+        runs: args.runs,
+        timing_script: args.timing_script.clone(),
+        chromium: args.chromium.clone(),
+    };
+    let report = cairn_bench::console::run(&config).await.context("console benchmark failed")?;
     print_report(&report, args.json)
 }
 

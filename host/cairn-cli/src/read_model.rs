@@ -43,7 +43,7 @@ pub async fn run(cli: &Cli, command: &ReadModelCommand) -> anyhow::Result<()> {
             if *limit == 0 || *limit > MAX_LIST {
                 return Err(UsageError(format!("--limit {limit} is out of range; give 1 to {MAX_LIST}")).into());
             }
-            for (key, value) in store.read_model_list(handler, *generation, collection, prefix, *limit).await? {
+            for (key, value) in store.read_model_list(handler, *generation, collection, &cairn::store::KeyPage::prefixed(prefix, *limit)).await? {
                 let value = serde_json::from_str::<serde_json::Value>(&value).unwrap_or(serde_json::Value::String(value));
                 println!("{}", serde_json::json!({ "key": key, "value": value }));
             }

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
+use super::session::{Access, Credential};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
@@ -87,7 +88,7 @@ impl TokenTable {
         self.scopes_by_hash.is_empty()
     }
 
-    fn scope_of(&self, token: &str) -> Option<Scope> {
+    pub(crate) fn scope_of(&self, token: &str) -> Option<Scope> {
         self.scopes_by_hash.get(&hash_token(token)).copied()
     }
 }
@@ -95,29 +96,37 @@ impl TokenTable {
 /// What a route group needs, for the middleware.
 #[derive(Clone)]
 pub struct Requirement {
-    pub tokens: Arc<TokenTable>,
+    pub access: Arc<Access>,
     pub scope: Scope,
 }
 
-/// 401 without a known bearer token, 403 when its scope is too small.
+/// 401 without a known bearer token or session, 403 when its scope is too
+/// small, and 403 for a cookie-authorised change that names no origin.
 pub async fn require(State(requirement): State<Requirement>, request: Request, next: Next) -> Result<Response, ApiError> {
-    if requirement.tokens.is_empty() {
-        return Ok(next.run(request).await);
-    }
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(scope) = presented.and_then(|token| requirement.tokens.scope_of(token)) else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "send a valid token as `Authorization: Bearer <token>`"));
+    let Some(credential) = requirement.access.credential(request.headers()) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send a valid token as `Authorization: Bearer <token>`, or log in with it (POST /session) for a session cookie",
+        ));
     };
+    let scope = credential.scope();
     if scope < requirement.scope {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!("this needs the {} scope; the token has {}", requirement.scope.name(), scope.name()),
+        ));
+    }
+    // Browsers send `Origin` with every state-changing fetch, and the origin
+    // guard has refused foreign ones; a cookie without it came from
+    // something that is not a browser page of this server.
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if matches!(credential, Credential::Cookie(_)) && changes_state && !request.headers().contains_key(header::ORIGIN) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+            "a change authorised by a session cookie must come from this server's own pages (with an Origin header); other clients send `Authorization: Bearer <token>`",
         ));
     }
     Ok(next.run(request).await)

@@ -200,13 +200,25 @@ pub async fn query(State(state): State<Arc<ServerState>>, query: Result<Query<Ev
     Ok(Json(EventPage { events, next_after }))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventLookup {
+    /// The event exactly as stored, not upcast by the active migrators.
+    #[serde(default)]
+    raw: bool,
+}
+
 /// One event by id
-#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = UuidText, Path, description = "The event's UUID", example = "0190b5c4-0000-7000-8000-000000000001")),
+///
+/// Upcast by the active migrators, or as stored with `raw=true`.
+#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = UuidText, Path, description = "The event's UUID", example = "0190b5c4-0000-7000-8000-000000000001"), EventLookup),
     responses((status = 200, description = "The event", body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>) -> Result<Json<RecordedEvent>, ApiError> {
+pub async fn by_id(State(state): State<Arc<ServerState>>, Path(id): Path<String>, lookup: Result<Query<EventLookup>, QueryRejection>) -> Result<Json<RecordedEvent>, ApiError> {
+    let Query(lookup) = lookup?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::bad_request(format!("{id} is not a UUID")))?;
-    let event = state.reader.event(id).await?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
-    Ok(Json(event))
+    let event = if lookup.raw { cairn::read::Reader::raw(state.store().clone()).event(id).await? } else { state.reader.event(id).await? };
+    Ok(Json(event.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?))
 }
 
 /// Statistics of the log

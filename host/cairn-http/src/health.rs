@@ -17,9 +17,9 @@ use cairn::replay::{live_checkpoint_name, ProjectionState};
 use cairn::store::Lease;
 
 /// Where each handler's live projection stands.
-struct ProjectionReading {
-    handler: String,
-    position: u64,
+pub(crate) struct ProjectionReading {
+    pub(crate) handler: String,
+    pub(crate) position: u64,
     /// `None` when this server runs no projections.
     state: Option<ProjectionState>,
     /// The host holding the projection's lease, while it has not expired.
@@ -28,7 +28,7 @@ struct ProjectionReading {
 
 /// Each handler's live checkpoint position, projection state and lease
 /// holder, for the plugin statuses the caller has already read.
-async fn projection_readings(state: &ServerState, statuses: &[PluginStatus], leases: &[Lease]) -> Vec<ProjectionReading> {
+pub(crate) async fn projection_readings(state: &ServerState, statuses: &[PluginStatus], leases: &[Lease]) -> Vec<ProjectionReading> {
     let mut readings = Vec::new();
     for status in statuses.iter().filter(|status| status.kind == Some(cairn::runtime::PluginKind::Handler)) {
         let handler = status.record.name.clone();
@@ -41,7 +41,7 @@ async fn projection_readings(state: &ServerState, statuses: &[PluginStatus], lea
     readings
 }
 
-fn projection_json(reading: &ProjectionReading, head: Option<u64>, runs_projections: bool) -> Value {
+pub(crate) fn projection_json(reading: &ProjectionReading, head: Option<u64>, runs_projections: bool) -> Value {
     let (state, error) = match (&reading.state, &reading.holder) {
         (Some(ProjectionState::Running), _) => ("running", None),
         (Some(ProjectionState::Failed { error, .. }), _) => ("failed", Some(error.clone())),

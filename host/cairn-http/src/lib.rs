@@ -6,9 +6,12 @@
 //!   JSON; no store or plugin logic lives here.
 //! - Every error is `{"error": {"code", "message"}}` (`error.rs`), with no
 //!   internal details.
-//! - Every route but `/health` sits behind a scope (`auth.rs`); with no
-//!   tokens configured everything is open, which the CLI allows on loopback
-//!   only.
+//! - Every route but `/health` and `/session` sits behind a scope
+//!   (`auth.rs`), proved by a bearer token or by a session cookie opened
+//!   with one (`session.rs`); with no tokens configured everything is open,
+//!   which the CLI allows on loopback only.
+//! - A state-changing request from a browser page of another origin is
+//!   refused (`guard.rs`), whatever it carries.
 
 mod auth;
 mod body;
@@ -23,7 +26,9 @@ mod live;
 mod openapi;
 mod operations;
 mod plugins;
+mod projections;
 mod schemas;
+mod session;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,6 +63,8 @@ pub struct ServerState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Live-stream subscribers, their limits and the signal that ends them.
     pub live: LiveStreams,
+    /// The projection rebuilds this server started.
+    rebuilds: projections::Rebuilds,
 }
 
 impl ServerState {
@@ -76,6 +83,7 @@ impl ServerState {
             started: Instant::now(),
             metrics,
             live: LiveStreams::new(options.max_sse_clients, options.sse_max_lag),
+            rebuilds: projections::Rebuilds::default(),
         }
     }
 
@@ -111,8 +119,8 @@ impl Default for ServeOptions {
 }
 
 /// Routes that need `scope`, marked so in the OpenAPI document too.
-fn scoped(routes: OpenApiRouter<Arc<ServerState>>, scope: Scope, tokens: &Arc<TokenTable>) -> OpenApiRouter<Arc<ServerState>> {
-    let mut routes = routes.layer(axum::middleware::from_fn_with_state(auth::Requirement { tokens: tokens.clone(), scope }, auth::require));
+fn scoped(routes: OpenApiRouter<Arc<ServerState>>, scope: Scope, access: &Arc<session::Access>) -> OpenApiRouter<Arc<ServerState>> {
+    let mut routes = routes.layer(axum::middleware::from_fn_with_state(auth::Requirement { access: access.clone(), scope }, auth::require));
     openapi::require_scope(routes.get_openapi_mut(), scope);
     routes
 }
@@ -120,6 +128,7 @@ fn scoped(routes: OpenApiRouter<Arc<ServerState>>, scope: Scope, tokens: &Arc<To
 /// Every route, with its scope, body limit and timeout. Routes are declared
 /// once, through `routes!`, which also writes them into `/openapi.json`.
 pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeOptions) -> Router {
+    let access = Arc::new(session::Access { tokens, sessions: Default::default() });
     let read = OpenApiRouter::new()
         .routes(routes!(events::query))
         .routes(routes!(events::statistics))
@@ -130,6 +139,8 @@ pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeO
         .routes(routes!(history::snapshots))
         .routes(routes!(operations::read_models))
         .routes(routes!(operations::read_model))
+        .routes(routes!(operations::read_model_collections))
+        .routes(routes!(projections::list))
         .routes(routes!(history::validate_sequence))
         .routes(routes!(health::metrics));
     let write = OpenApiRouter::new()
@@ -141,20 +152,26 @@ pub fn router(state: Arc<ServerState>, tokens: Arc<TokenTable>, options: &ServeO
         .routes(routes!(operations::replay_job))
         .routes(routes!(operations::dead_letters))
         .routes(routes!(operations::release_dead_letter))
+        .routes(routes!(projections::rebuild))
         .routes(routes!(history::create_snapshot))
         .routes(routes!(plugins::list))
         .routes(routes!(plugins::remove));
     // A component is larger than any JSON request, so uploads have a limit of their own.
     let upload = OpenApiRouter::new().routes(routes!(plugins::upload)).layer(DefaultBodyLimit::max(options.upload_limit));
-    let open = OpenApiRouter::new().routes(routes!(health::health)).routes(routes!(health::live)).routes(routes!(health::ready));
+    let open = OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(session::login, session::current, session::logout))
+        .layer(axum::Extension(access.clone()));
     let timed = OpenApiRouter::with_openapi(openapi::BaseDocument::openapi())
-        .merge(scoped(read, Scope::Read, &tokens))
-        .merge(scoped(write, Scope::Write, &tokens))
-        .merge(scoped(admin.merge(upload), Scope::Admin, &tokens))
+        .merge(scoped(read, Scope::Read, &access))
+        .merge(scoped(write, Scope::Write, &access))
+        .merge(scoped(admin.merge(upload), Scope::Admin, &access))
         .merge(open)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, options.request_timeout));
     // The live stream is long-lived, so it sits outside the request timeout.
-    let live = scoped(OpenApiRouter::new().routes(routes!(live::live)), Scope::Read, &tokens);
+    let live = scoped(OpenApiRouter::new().routes(routes!(live::live)), Scope::Read, &access);
     let (routes, mut document) = timed.merge(live).split_for_parts();
     openapi::declare_errors(&mut document);
     openapi::set_machine_bounds(&mut document, cairn::replay::max_workers());

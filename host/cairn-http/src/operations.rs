@@ -24,6 +24,8 @@ use cairn::replay::{DeadLetterAction, JobRequest, ReplayOptions};
 pub struct ListQuery {
     /// Only keys that start with this.
     prefix: Option<String>,
+    /// Only keys after this one: the previous page's `next_after`.
+    after: Option<String>,
     /// 1 to 10,000 (100 by default).
     #[param(value_type = Option<PageSize>)]
     limit: Option<usize>,
@@ -63,7 +65,7 @@ pub async fn read_model(
 /// A read-model collection, by key
 #[utoipa::path(get, path = "/read-models/{handler}/{collection}", tag = "replay",
     params(("handler" = PluginName, Path, example = "account-summary"), ("collection" = Name, Path, example = "accounts"), ListQuery),
-    responses((status = 200, description = "`documents`, each with its key and value", body = Object)))]
+    responses((status = 200, description = "`documents`, each with its key and value, and `next_after`: the key to page on from, when the page is full", body = Object)))]
 pub async fn read_models(
     State(state): State<Arc<ServerState>>,
     Path((handler, collection)): Path<(String, String)>,
@@ -71,9 +73,26 @@ pub async fn read_models(
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
     let limit = super::error::page_size(query.limit, 100)?;
-    let documents = state.store().read_model_list(&handler, query.generation, &collection, query.prefix.as_deref().unwrap_or(""), limit).await?;
+    let page = cairn::store::KeyPage { prefix: query.prefix.as_deref().unwrap_or(""), after: query.after.as_deref(), limit };
+    let documents = state.store().read_model_list(&handler, query.generation, &collection, &page).await?;
+    // A full page may have more behind it; the last key is where to go on.
+    let next_after = documents.last().filter(|_| documents.len() == limit).map(|(key, _)| key.clone());
     let documents: Vec<Value> = documents.iter().map(|(key, value)| json!({ "key": key, "value": parse_document(value) })).collect();
-    Ok(Json(json!({ "documents": documents })))
+    Ok(Json(json!({ "documents": documents, "next_after": next_after })))
+}
+
+/// A read model's collections
+#[utoipa::path(get, path = "/read-models/{handler}", tag = "replay",
+    params(("handler" = PluginName, Path, example = "account-summary"), DocumentQuery),
+    responses((status = 200, description = "`collections`: the names of those that hold documents, at most 1,000", body = Object)))]
+pub async fn read_model_collections(
+    State(state): State<Arc<ServerState>>,
+    Path(handler): Path<String>,
+    query: Result<Query<DocumentQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(query) = query?;
+    let collections = state.store().read_model_collections(&handler, query.generation, 1_000).await?;
+    Ok(Json(json!({ "handler": handler, "collections": collections })))
 }
 
 #[derive(Deserialize, IntoParams)]

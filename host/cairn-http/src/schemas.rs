@@ -320,3 +320,13 @@ pub struct ReplayInput {
     #[serde(default)]
     stop_on_error: bool,
 }
+
+/// `POST /session`: the bearer token to log in with.
+#[derive(ToSchema)]
+#[schema(example = json!({"token": "cairn_0123456789abcdef"}))]
+#[serde(deny_unknown_fields)]
+pub struct SessionInput {
+    /// A token configured with `--tokens-file` or `CAIRN_TOKENS`.
+    #[schema(min_length = 1, max_length = 1024)]
+    token: String,
+}

@@ -59,7 +59,7 @@ pub use limits::StoreLimits;
 pub use options::{Durability, StoreOptions};
 pub use plugin_catalog::{NewPluginVersion, PluginCatalog, PluginVersionRecord, Registration, RegistryChange, RegistryCheck};
 pub use dead_letters::{DeadLetter, DeadLetterCounts, DeadLetterStatus, DeadLetterStore, NewDeadLetter};
-pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, ReadModelStore, ReadModelWrite, RebuildSwitch};
+pub use read_models::{CheckpointAdvance, Generations, HandlerCommit, KeyPage, ReadModelStore, ReadModelWrite, RebuildSwitch};
 pub(crate) use read_models::coalesce;
 pub use replay_jobs::{JobStatus, ReplayJobRecord, ReplayJobStore};
 pub use snapshots::{NewSnapshot, SnapshotRecord, SnapshotStore};

@@ -73,6 +73,49 @@ pub struct RebuildSwitch {
     pub live_checkpoint: String,
 }
 
+/// A page of documents: keys that start with `prefix`, after `after` (the
+/// last key of the previous page) when given, at most `limit`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyPage<'a> {
+    pub prefix: &'a str,
+    pub after: Option<&'a str>,
+    pub limit: usize,
+}
+
+impl<'a> KeyPage<'a> {
+    pub fn prefixed(prefix: &'a str, limit: usize) -> Self {
+        Self { prefix, after: None, limit }
+    }
+
+    /// The first key a scan reads: keys sort after their prefix, and the
+    /// page's first key is at or after `after`.
+    pub fn start(&self) -> &'a str {
+        self.after.filter(|after| *after > self.prefix).unwrap_or(self.prefix)
+    }
+
+    /// Rows to ask for: one more than the limit, as the scan may meet
+    /// `after` itself first.
+    pub fn rows_to_read(&self) -> usize {
+        self.limit.saturating_add(1)
+    }
+
+    /// The scan's rows (in key order, from [`Self::start`]) cut to the page:
+    /// without `after` itself, up to the first key without the prefix.
+    pub fn keep(&self, rows: impl IntoIterator<Item = Result<(String, String), StoreError>>) -> Result<Vec<(String, String)>, StoreError> {
+        let mut documents = Vec::new();
+        for row in rows {
+            let (key, value) = row?;
+            if !key.starts_with(self.prefix) || documents.len() == self.limit {
+                break;
+            }
+            if Some(key.as_str()) != self.after {
+                documents.push((key, value));
+            }
+        }
+        Ok(documents)
+    }
+}
+
 #[async_trait]
 pub trait ReadModelStore: Send + Sync {
     async fn generations(&self, handler: &str) -> Result<Generations, StoreError>;
@@ -86,15 +129,18 @@ pub trait ReadModelStore: Send + Sync {
         key: &str,
     ) -> Result<Option<String>, StoreError>;
 
-    /// Documents whose key starts with `prefix`, by key, at most `limit`.
+    /// One page of a collection's documents, by key: see [`KeyPage`].
     async fn read_model_list(
         &self,
         handler: &str,
         generation: Option<u64>,
         collection: &str,
-        prefix: &str,
-        limit: usize,
+        page: &KeyPage<'_>,
     ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// The collections of `generation` (the live one when `None`) that hold
+    /// documents, by name, at most `limit`.
+    async fn read_model_collections(&self, handler: &str, generation: Option<u64>, limit: usize) -> Result<Vec<String>, StoreError>;
 
     /// Every document of `generation` (the live one when `None`), in
     /// (collection, key) order after `after`, at most `limit`: a walk over a

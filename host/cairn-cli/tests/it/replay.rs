@@ -52,7 +52,7 @@ async fn seen(store: &Arc<dyn EventStore>) -> Vec<(String, Vec<u64>)> {
 }
 
 async fn seen_in(store: &Arc<dyn EventStore>, generation: Option<u64>) -> Vec<(String, Vec<u64>)> {
-    let documents = store.read_model_list("picky", generation, "seen", "", 10_000).await.unwrap();
+    let documents = store.read_model_list("picky", generation, "seen", &cairn::store::KeyPage::prefixed("", 10_000)).await.unwrap();
     documents.into_iter().map(|(key, value)| (key, serde_json::from_str(&value).unwrap())).collect()
 }
 
@@ -83,7 +83,7 @@ async fn a_projection_builds_its_read_model_and_resumes_without_doubling(store: 
     // A third run finds nothing new and changes nothing.
     let again = replay(&host, "account-summary", &ReplayOptions::default(), |_| {}).await.unwrap();
     assert_eq!((again.total_events, again.processed), (0, 0));
-    assert_eq!(store.read_model_list("account-summary", None, "accounts", "", 10).await.unwrap().len(), 1);
+    assert_eq!(store.read_model_list("account-summary", None, "accounts", &cairn::store::KeyPage::prefixed("", 10)).await.unwrap().len(), 1);
     let error = replay(&host, "nobody", &ReplayOptions::default(), |_| {}).await.unwrap_err();
     assert_eq!(error.to_string(), "no handler plugin named nobody; registered handlers: account-summary");
 

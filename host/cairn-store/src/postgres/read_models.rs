@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
 
 use super::PostgresStore as Backend;
-use crate::{coalesce, Generations, HandlerCommit, ReadModelStore, RebuildSwitch, StoreError};
+use crate::{coalesce, Generations, HandlerCommit, KeyPage, ReadModelStore, RebuildSwitch, StoreError};
 
 macro_rules! query_file {
     ($name:literal) => {
@@ -77,26 +77,27 @@ impl ReadModelStore for Backend {
             .await?)
     }
 
-    async fn read_model_list(
-        &self,
-        handler: &str,
-        generation: Option<u64>,
-        collection: &str,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    async fn read_model_list(&self, handler: &str, generation: Option<u64>, collection: &str, page: &KeyPage<'_>) -> Result<Vec<(String, String)>, StoreError> {
         let generation = self.resolve_generation(handler, generation).await?;
-        // Keys sort after their prefix, so the scan starts at the prefix and
-        // stops at the first key that no longer has it.
         let rows: Vec<(String, String)> = sqlx::query_as(query_file!("read_model_list"))
             .bind(handler)
             .bind(generation as i64)
             .bind(collection)
-            .bind(prefix)
-            .bind(limit.min(i64::MAX as usize) as i64)
+            .bind(page.start())
+            .bind(page.rows_to_read().min(i64::MAX as usize) as i64)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().take_while(|(key, _)| key.starts_with(prefix)).collect())
+        page.keep(rows.into_iter().map(Ok))
+    }
+
+    async fn read_model_collections(&self, handler: &str, generation: Option<u64>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let generation = self.resolve_generation(handler, generation).await?;
+        Ok(sqlx::query_scalar(query_file!("read_model_collections"))
+            .bind(handler)
+            .bind(generation as i64)
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     async fn read_model_scan(&self, handler: &str, generation: Option<u64>, after: &(String, String), limit: usize) -> Result<Vec<(String, String, String)>, StoreError> {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::{insert_statement, query_file, to_sql_limit, SqliteStore as Backend};
-use crate::{coalesce, Generations, HandlerCommit, ReadModelStore, RebuildSwitch, StoreError};
+use crate::{coalesce, Generations, HandlerCommit, KeyPage, ReadModelStore, RebuildSwitch, StoreError};
 
 /// Documents per upsert statement: 6 parameters each, well under SQLite's
 /// parameter limit.
@@ -167,26 +167,30 @@ impl ReadModelStore for Backend {
             .await
     }
 
-    async fn read_model_list(&self, handler: &str, generation: Option<u64>, collection: &str, prefix: &str, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+    async fn read_model_list(&self, handler: &str, generation: Option<u64>, collection: &str, page: &KeyPage<'_>) -> Result<Vec<(String, String)>, StoreError> {
         let generation = self.resolve_generation(handler, generation).await?;
-        let (handler, collection, prefix) = (handler.to_owned(), collection.to_owned(), prefix.to_owned());
+        let (handler, collection, start) = (handler.to_owned(), collection.to_owned(), page.start().to_owned());
+        let (prefix, after, limit) = (page.prefix.to_owned(), page.after.map(str::to_owned), page.limit);
         self.database
             .read(move |connection| {
-                // Keys sort after their prefix, so the scan starts at the
-                // prefix and stops at the first key that no longer has it.
+                let page = KeyPage { prefix: &prefix, after: after.as_deref(), limit };
                 let mut statement = connection.prepare_cached(query_file!("read_model_list"))?;
-                let rows = statement.query_map(rusqlite::params![handler, generation as i64, collection, prefix, to_sql_limit(limit)], |row| {
+                let rows = statement.query_map(rusqlite::params![handler, generation as i64, collection, start, to_sql_limit(page.rows_to_read())], |row| {
                     Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
                 })?;
-                let mut documents = Vec::new();
-                for row in rows {
-                    let (key, value) = row?;
-                    if !key.starts_with(&prefix) {
-                        break;
-                    }
-                    documents.push((key, value));
-                }
-                Ok(documents)
+                page.keep(rows.map(|row| row.map_err(StoreError::from)))
+            })
+            .await
+    }
+
+    async fn read_model_collections(&self, handler: &str, generation: Option<u64>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let generation = self.resolve_generation(handler, generation).await?;
+        let handler = handler.to_owned();
+        self.database
+            .read(move |connection| {
+                let mut statement = connection.prepare_cached(query_file!("read_model_collections"))?;
+                let names = statement.query_map(rusqlite::params![handler, generation as i64, to_sql_limit(limit)], |row| row.get::<_, String>(0))?;
+                Ok(names.collect::<Result<Vec<_>, _>>()?)
             })
             .await
     }

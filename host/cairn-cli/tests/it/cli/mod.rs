@@ -14,6 +14,7 @@ mod bench_commands;
 mod cluster;
 mod command_output;
 mod commands_once;
+mod console;
 mod crash;
 mod migrators;
 mod durability;

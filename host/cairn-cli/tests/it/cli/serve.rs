@@ -252,7 +252,7 @@ fn every_route_in_the_openapi_document_is_served() {
             assert!(!fallback && status != 405, "{} {path} is documented but not routed: {status} {body}", method.to_uppercase());
         }
     }
-    assert_eq!(operations, 27, "every endpoint is documented: {:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(operations, 33, "every endpoint is documented: {:?}", paths.keys().collect::<Vec<_>>());
     assert_eq!(document["paths"]["/plugins"]["post"]["security"], json!([{"bearer": ["admin"]}]));
     assert_eq!(document["paths"]["/health"]["get"]["security"], json!([{}]), "health needs no token");
 }
