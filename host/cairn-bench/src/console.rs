@@ -39,10 +39,18 @@ pub struct ConsoleBenchConfig {
 }
 
 #[derive(serde::Deserialize)]
-struct PageTiming {
-    page: String,
+struct Timings {
     median_ms: f64,
     max_ms: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct PageTiming {
+    page: String,
+    /// Each load in a fresh browser context: an empty cache.
+    cold: Timings,
+    /// Loads in one context: cached files revalidated.
+    warm: Timings,
     runs: u32,
 }
 
@@ -95,17 +103,22 @@ pub async fn run(config: &ConsoleBenchConfig) -> anyhow::Result<BenchReport> {
     server.stop().await;
     let timings = timings?;
     let floor = timings.iter().find(|timing| timing.page == "blank").context("the timing script reported no baseline")?;
-    let mut rows = vec![BenchRow::new(format!("navigation to a static file of the server (median of {})", floor.runs), format!("{:.0} ms", floor.median_ms), "baseline")];
-    for timing in timings.iter().filter(|timing| timing.page != "blank") {
-        let verdict = if timing.median_ms < GOAL_MILLISECONDS { "goal < 300 ms met" } else { "goal < 300 ms MISSED" };
-        rows.push(BenchRow::new(
-            format!("console page {}: data on screen (median of {})", timing.page, timing.runs),
-            format!("{:.0} ms (slowest {:.0} ms)", timing.median_ms, timing.max_ms),
-            format!("{:.1}× the static file; {verdict}", timing.median_ms / floor.median_ms.max(1.0)),
-        ));
+    let mut rows = Vec::new();
+    for (mode, of) in [("cold: a fresh browser context", (|timing: &PageTiming| &timing.cold) as fn(&PageTiming) -> &Timings), ("warm: files cached and revalidated", |timing: &PageTiming| &timing.warm)] {
+        let baseline = of(floor);
+        rows.push(BenchRow::new(format!("{mode}; a static file of the server (median of {})", floor.runs), format!("{:.0} ms", baseline.median_ms), "baseline"));
+        for timing in timings.iter().filter(|timing| timing.page != "blank") {
+            let measured = of(timing);
+            let verdict = if measured.median_ms < GOAL_MILLISECONDS { "goal < 300 ms met" } else { "goal < 300 ms MISSED" };
+            rows.push(BenchRow::new(
+                format!("{mode}; page {}: data on screen", timing.page),
+                format!("{:.0} ms (slowest {:.0} ms)", measured.median_ms, measured.max_ms),
+                format!("{:.1}× the static file; {verdict}", measured.median_ms / baseline.median_ms.max(1.0)),
+            ));
+        }
     }
     Ok(BenchReport {
-        title: format!("console page loads in Chromium, SQLite store of {} events over {ACCOUNTS} accounts ({} build)", super::format_rate(config.events as f64).trim_end_matches(" events/s"), build_profile()),
+        title: format!("console page loads in Chromium, SQLite store of {} events over 10,000 accounts ({})", super::format_rate(config.events as f64).trim_end_matches(" events/s"), build_profile()),
         rows,
     })
 }

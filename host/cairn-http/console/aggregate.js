@@ -64,7 +64,7 @@ export function showAggregate() {
   if (parameters.has("type") && parameters.has("id")) {
     document.getElementById("aggregate-type").value = parameters.get("type");
     document.getElementById("aggregate-id").value = parameters.get("id");
-    loadAggregate();
+    return loadAggregate();
   }
 }
 

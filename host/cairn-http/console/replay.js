@@ -8,6 +8,7 @@ import { draw, Samples } from "./chart.js";
 const speed = new Samples();
 let followed = null;
 let lastLook = null;
+const openResults = new Set();
 
 function list(id) {
   const text = document.getElementById(id).value.trim();
@@ -79,7 +80,9 @@ function resultTable(job) {
     element("tr", {}, [cell(result.handler), cell(result.processed), cell(result.failed, result.failed > 0 ? "bad" : ""), cell(result.skipped), cell(Math.round(result.events_per_second ?? 0)), cell(result.position)]),
   );
   const raw = element("details", {}, [element("summary", { textContent: "as JSON" }), element("pre", { textContent: pretty(job.result) })]);
-  const details = element("details", {}, [element("summary", { textContent: "results" }), element("table", { className: "inner" }, [element("thead", {}, [head]), element("tbody", {}, rows)]), raw]);
+  // The table is redrawn every 2 s; results a user opened stay open.
+  const details = element("details", { open: openResults.has(job.id) }, [element("summary", { textContent: "results" }), element("table", { className: "inner" }, [element("thead", {}, [head]), element("tbody", {}, rows)]), raw]);
+  details.addEventListener("toggle", () => (details.open ? openResults.add(job.id) : openResults.delete(job.id)));
   return element("td", {}, [details]);
 }
 

@@ -26,6 +26,7 @@ export async function startTail() {
   query.set("after", after);
   tail?.close();
   tail = new EventSource(`/events/stream?${query}`);
+  const opened = new Promise((resolve) => tail.addEventListener("open", resolve, { once: true }));
   tail.addEventListener("open", () => say("tail-state", "following the log"));
   tail.addEventListener("event", (message) => {
     lastEventId = message.lastEventId;
@@ -35,7 +36,14 @@ export async function startTail() {
     body.prepend(row);
     while (body.children.length > 200) body.lastElementChild.remove();
   });
-  tail.addEventListener("error", () => say("tail-state", "disconnected; the browser retries (log in again if the session ended)", true));
+  const source = tail;
+  source.addEventListener("error", () => {
+    // The browser retries a dropped stream by itself, but not a refused
+    // one (401 before a login): that one starts again on the next visit.
+    if (source.readyState === EventSource.CLOSED && tail === source) tail = null;
+    say("tail-state", "disconnected; the browser retries (log in again if the session ended)", true);
+  });
+  return opened;
 }
 
 export function tailRunning() {

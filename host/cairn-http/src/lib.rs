@@ -65,6 +65,7 @@ pub struct ServerState {
     pub live: LiveStreams,
     /// The projection rebuilds this server started.
     rebuilds: projections::Rebuilds,
+    statistics: events::StatisticsCache,
 }
 
 impl ServerState {
@@ -84,6 +85,7 @@ impl ServerState {
             metrics,
             live: LiveStreams::new(options.max_sse_clients, options.sse_max_lag),
             rebuilds: projections::Rebuilds::default(),
+            statistics: events::StatisticsCache::default(),
         }
     }
 
