@@ -2,7 +2,7 @@
 // an upload and a retry, a blue/green rebuild, a replay job to 100%, and
 // the read-model browser.
 import assert from "node:assert/strict";
-import { call, check, login, plugins, screenshot } from "./harness.mjs";
+import { call, check, login, openAccount, plugins, screenshot } from "./harness.mjs";
 
 export async function operationsChecks() {
   await check("a failing handler's dead letter is retried after a fixed handler is uploaded, and the projection recovers", async (page) => {
@@ -34,6 +34,7 @@ export async function operationsChecks() {
   });
 
   await check("a blue/green rebuild shows its progress and makes a new generation live", async (page) => {
+    await openAccount("travel-1");
     await login(page, undefined, "admin", "#projections-page");
     const row = page.locator("#projection-table tbody tr", { hasText: "account-summary" });
     const before = Number((await row.locator("td").nth(7).textContent()).trim());
@@ -46,6 +47,7 @@ export async function operationsChecks() {
   });
 
   await check("a replay started from the form reaches 100%, and its read model can be browsed", async (page) => {
+    for (const account of ["console-1", "console-2", "travel-1"]) await openAccount(account);
     await login(page, undefined, "admin", "#replay");
     await page.locator("#replay-handlers option", { hasText: "account-summary" }).waitFor({ state: "attached" });
     await page.locator("#replay-handlers").selectOption("account-summary");
