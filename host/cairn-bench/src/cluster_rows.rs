@@ -83,7 +83,7 @@ pub(super) async fn notify_round_trips(postgres_url: &str, rounds: usize) -> any
 /// messages of the same size published with async-nats directly.
 pub(super) async fn publisher(config: &ClusterBenchConfig, store: &Arc<dyn EventStore>) -> anyhow::Result<Vec<BenchRow>> {
     let unique = uuid::Uuid::now_v7().simple().to_string();
-    let events: Vec<NewEvent> = (0..config.backlog).map(|index| NewEvent::new("published", &format!("p-{}", index % 500), "Happened", JsonText::parse(&format!(r#"{{"n":{index}}}"#)).expect("built JSON"))).collect();
+    let events: Vec<NewEvent> = (0..config.backlog).map(|index| NewEvent::new("published", format!("p-{}", index % 500), "Happened", JsonText::parse(format!(r#"{{"n":{index}}}"#)).expect("built JSON"))).collect();
     for chunk in events.chunks(10_000) {
         store.append(AppendRequest { events: chunk.to_vec(), expectations: vec![] }).await?;
     }
@@ -115,7 +115,7 @@ pub(super) async fn publisher(config: &ClusterBenchConfig, store: &Arc<dyn Event
     // passes it (acknowledged by JetStream and committed).
     let mut lags = Vec::with_capacity(LAG_SAMPLES);
     for index in 0..LAG_SAMPLES {
-        let event = NewEvent::new("published", "lag", "Happened", JsonText::parse(&format!(r#"{{"n":{index}}}"#))?);
+        let event = NewEvent::new("published", "lag", "Happened", JsonText::parse(format!(r#"{{"n":{index}}}"#))?);
         let appended = Instant::now();
         let position = store.append(AppendRequest { events: vec![event], expectations: vec![] }).await?.events[0].global_position;
         while store.checkpoint(&name).await?.is_none_or(|checkpoint| checkpoint.position < position) {

@@ -116,7 +116,7 @@ fn bench_event(stream_index: u64, sequence: u64) -> NewEvent {
     let mut event = NewEvent::new(
         "account",
         format!("acc-{stream_index}"),
-        if sequence % 3 == 0 { "Deposited" } else { "Withdrew" },
+        if sequence.is_multiple_of(3) { "Deposited" } else { "Withdrew" },
         JsonText::parse(payload).expect("bench payload is JSON"),
     );
     event.correlation_id = Some(format!("corr-{}", sequence / 50));

@@ -171,7 +171,7 @@ async fn run_command_stream(cli: &Cli, args: &ExecArgs, path: &PathBuf) -> anyho
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         Box::new(std::io::BufReader::new(
-            std::fs::File::open(&path).map_err(|error| UsageError(format!("cannot read {}: {error}", path.display())))?,
+            std::fs::File::open(path).map_err(|error| UsageError(format!("cannot read {}: {error}", path.display())))?,
         ))
     };
     let mut failures = 0u64;

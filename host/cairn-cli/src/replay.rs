@@ -179,8 +179,6 @@ pub fn progress_bar(hidden: bool) -> indicatif::ProgressBar {
     bar
 }
 
-/// A replay error as the CLI reports it: an unknown handler is the user's.
-
 pub async fn run(cli: &Cli, args: &ReplayArgs) -> anyhow::Result<()> {
     match &args.command {
         Some(ReplayCommand::List { limit, json }) => return list_jobs(cli, *limit, *json).await,

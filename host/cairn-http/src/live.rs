@@ -112,7 +112,7 @@ pub async fn live(
     let measured = state.reader.follow(filter, after, PAGE).then(move |event| {
         let store = store.clone();
         delivered += 1;
-        let measure = delivered % PAGE == 0;
+        let measure = delivered.is_multiple_of(PAGE);
         async move {
             let event = match event {
                 Ok(event) => event,
