@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
@@ -121,8 +121,7 @@ pub async fn require(State(requirement): State<Requirement>, request: Request, n
     // Browsers send `Origin` with every state-changing fetch, and the origin
     // guard has refused foreign ones; a cookie without it came from
     // something that is not a browser page of this server.
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if matches!(credential, Credential::Cookie(_)) && changes_state && !request.headers().contains_key(header::ORIGIN) {
+    if matches!(credential, Credential::Cookie(_)) && super::guard::changes_state(request.method()) && !request.headers().contains_key(header::ORIGIN) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "cross_origin",

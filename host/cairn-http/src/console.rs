@@ -21,18 +21,18 @@ const PAGE_NAME: &str = "index.html";
 const POLICY: &str = "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Every file under `/console/`, by name. A new module is listed here.
-const FILES: &[(&str, &str, &str)] = &[
-    ("console.css", "text/css; charset=utf-8", include_str!("../console/console.css")),
-    ("console.js", "text/javascript; charset=utf-8", include_str!("../console/console.js")),
-    ("api.js", "text/javascript; charset=utf-8", include_str!("../console/api.js")),
-    ("chart.js", "text/javascript; charset=utf-8", include_str!("../console/chart.js")),
-    ("overview.js", "text/javascript; charset=utf-8", include_str!("../console/overview.js")),
-    ("streams.js", "text/javascript; charset=utf-8", include_str!("../console/streams.js")),
-    ("aggregate.js", "text/javascript; charset=utf-8", include_str!("../console/aggregate.js")),
-    ("plugins.js", "text/javascript; charset=utf-8", include_str!("../console/plugins.js")),
-    ("projections.js", "text/javascript; charset=utf-8", include_str!("../console/projections.js")),
-    ("replay.js", "text/javascript; charset=utf-8", include_str!("../console/replay.js")),
-    ("tail.js", "text/javascript; charset=utf-8", include_str!("../console/tail.js")),
+const FILES: &[(&str, &str)] = &[
+    ("console.css", include_str!("../console/console.css")),
+    ("console.js", include_str!("../console/console.js")),
+    ("api.js", include_str!("../console/api.js")),
+    ("chart.js", include_str!("../console/chart.js")),
+    ("overview.js", include_str!("../console/overview.js")),
+    ("streams.js", include_str!("../console/streams.js")),
+    ("aggregate.js", include_str!("../console/aggregate.js")),
+    ("plugins.js", include_str!("../console/plugins.js")),
+    ("projections.js", include_str!("../console/projections.js")),
+    ("replay.js", include_str!("../console/replay.js")),
+    ("tail.js", include_str!("../console/tail.js")),
 ];
 
 /// Each file's entity tag: a hash of its bytes, so that a browser that has
@@ -42,7 +42,7 @@ fn entity_tag(name: &str) -> &'static HeaderValue {
     static TAGS: OnceLock<HashMap<&'static str, HeaderValue>> = OnceLock::new();
     let tags = TAGS.get_or_init(|| {
         std::iter::once((PAGE_NAME, PAGE))
-            .chain(FILES.iter().map(|(name, _, body)| (*name, *body)))
+            .chain(FILES.iter().copied())
             .map(|(name, body)| (name, HeaderValue::from_str(&format!("\"{}\"", &crate::auth::hash_token(body)[..20])).expect("hex is a valid header")))
             .collect()
     });
@@ -62,8 +62,11 @@ fn file(headers: &HeaderMap, name: &str, content_type: &'static str, body: &'sta
 }
 
 async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match FILES.iter().find(|(file_name, _, _)| *file_name == name) {
-        Some((name, content_type, body)) => file(&headers, name, content_type, body),
+    match FILES.iter().find(|(file_name, _)| *file_name == name) {
+        Some((name, body)) => {
+            let content_type = if name.ends_with(".css") { "text/css; charset=utf-8" } else { "text/javascript; charset=utf-8" };
+            file(&headers, name, content_type, body)
+        }
         None => ApiError::not_found(format!("the console has no file {name}")).into_response(),
     }
 }

@@ -38,8 +38,7 @@ pub async fn same_origin(State(policy): State<OriginPolicy>, request: Request, n
             format!("this server has no tokens and answers only requests addressed to a loopback host, not `{host}`; configure tokens to serve other names"),
         ));
     }
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if changes_state {
+    if changes_state(request.method()) {
         if let Some(origin) = origin_of(request.headers()) {
             let same = origin.split_once("://").is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
             if !same && !policy.allowed_origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(&origin)) {
@@ -52,6 +51,11 @@ pub async fn same_origin(State(policy): State<OriginPolicy>, request: Request, n
         }
     }
     Ok(next.run(request).await)
+}
+
+/// Whether a request of `method` may change state: all but GET, HEAD and OPTIONS.
+pub fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 fn origin_of(headers: &HeaderMap) -> Option<String> {

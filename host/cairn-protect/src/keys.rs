@@ -41,7 +41,7 @@ impl std::fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn from_bytes(bytes: &[u8; KEY_BYTES]) -> Self {
-        let id = hex_prefix(&Sha256::new().chain_update(b"cairn master key id\0").chain_update(bytes).finalize());
+        let id = hex::encode(&Sha256::new().chain_update(b"cairn master key id\0").chain_update(bytes).finalize()[..8]);
         Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes)), id }
     }
 
@@ -50,16 +50,12 @@ impl MasterKey {
     pub fn from_file(path: &Path) -> Result<Self, KeyError> {
         let shown = path.display().to_string();
         let content = Zeroizing::new(std::fs::read(path).map_err(|error| KeyError::Unreadable { path: shown.clone(), reason: error.to_string() })?);
-        let text = std::str::from_utf8(&content).ok().map(str::trim_end).filter(|text| text.len() == 2 * KEY_BYTES && text.bytes().all(|byte| byte.is_ascii_hexdigit()));
         let mut key = Zeroizing::new([0u8; KEY_BYTES]);
-        match text {
-            Some(hex) => {
-                for (index, pair) in hex.as_bytes().chunks(2).enumerate() {
-                    key[index] = u8::from_str_radix(std::str::from_utf8(pair).expect("hex digits are ASCII"), 16).expect("checked hex digits");
-                }
-            }
-            None if content.len() == KEY_BYTES => key.copy_from_slice(&content),
-            None => return Err(KeyError::WrongLength { path: shown, found: content.len() }),
+        let hex = std::str::from_utf8(&content).ok().map(str::trim_end).filter(|text| text.len() == 2 * KEY_BYTES);
+        match hex.map(|text| hex::decode_to_slice(text, key.as_mut_slice())) {
+            Some(Ok(())) => {}
+            _ if content.len() == KEY_BYTES => key.copy_from_slice(&content),
+            _ => return Err(KeyError::WrongLength { path: shown, found: content.len() }),
         }
         Ok(Self::from_bytes(&key))
     }
@@ -67,7 +63,7 @@ impl MasterKey {
     /// A new random key, as the 64 hex digits a key file holds.
     pub fn generate_hex() -> Zeroizing<String> {
         let key = Aes256Gcm::generate_key(OsRng);
-        Zeroizing::new(key.iter().map(|byte| format!("{byte:02x}")).collect())
+        Zeroizing::new(hex::encode(key))
     }
 
     /// A hash that names the key without revealing it.
@@ -134,10 +130,6 @@ fn open(master: &MasterKey, subject: &str, wrapped: &WrappedKey) -> Result<Zeroi
 
 fn wrap_context(subject: &str) -> String {
     format!("cairn data key v1\0{subject}")
-}
-
-fn hex_prefix(digest: &[u8]) -> String {
-    digest.iter().take(8).map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
